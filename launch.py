@@ -1,0 +1,99 @@
+r"""Train, evaluate and vocode with wavernn_jax.
+
+  python launch.py --config=experiments/wavernn.py:preset=demo --workdir=DIR
+  python launch.py --mode=evaluate --workdir=DIR [--wav_dir=D]
+  python launch.py --mode=vocode --workdir=DIR --input=in.wav --output=out.wav
+  python launch.py --mode=vocode --workdir=DIR --split=test --num=3
+"""
+
+import json
+import os
+import sys
+
+from absl import app
+from absl import flags
+from absl import logging
+from ml_collections import config_flags
+
+from wavernn_jax import audio_io
+from wavernn_jax import checkpoint
+from wavernn_jax import config_checks
+from wavernn_jax import evaluate
+from wavernn_jax import train
+from wavernn_jax import vocoder
+
+_CONFIG = config_flags.DEFINE_config_file(
+    'config', None, 'Experiment config file (train mode).', lock_config=True)
+_WORKDIR = flags.DEFINE_string('workdir', None, 'Training workdir.',
+                               required=True)
+_MODE = flags.DEFINE_enum('mode', 'train', ['train', 'evaluate', 'vocode'],
+                          'What to do.')
+_WAV_DIR = flags.DEFINE_string('wav_dir', None,
+                               'evaluate: a folder of wavs instead of a split.')
+_SPLIT = flags.DEFINE_string('split', 'test', 'evaluate/vocode: the split.')
+_INPUT = flags.DEFINE_string('input', None, 'vocode: the input audio file.')
+_OUTPUT = flags.DEFINE_string('output', None,
+                              'vocode: the output wav (or folder with --num).')
+_NUM = flags.DEFINE_integer('num', 3, 'vocode without --input: utterances of '
+                            '--split to vocode.')
+_FOLD = flags.DEFINE_bool('fold', False, 'vocode: folded (batched) sampling.')
+_SEED = flags.DEFINE_integer('seed', 0, 'vocode: PRNG seed.')
+_TEMPERATURE = flags.DEFINE_float('temperature', 1.0, 'vocode: temperature.')
+
+# Errors a user can cause and fix; they get one line and exit status 1.
+USER_ERRORS = (config_checks.ConfigError, checkpoint.CheckpointError,
+               audio_io.AudioFileError, vocoder.InputError, ValueError,
+               FileNotFoundError, PermissionError, train.NonFiniteLossError)
+
+
+def _vocode_split(workdir: str) -> list[dict]:
+  """Copy-synthesis of the first --num utterances of --split."""
+  voc = vocoder.Vocoder.restore(workdir)
+  out_dir = _OUTPUT.value or os.path.join(workdir, 'vocoded')
+  os.makedirs(out_dir, exist_ok=True)
+  source = evaluate.input_pipeline.load_split(voc.config, _SPLIT.value)
+  results = []
+  for i in range(min(_NUM.value, len(source))):
+    ex = source[i]
+    name = ex['id'].decode() if isinstance(ex['id'], bytes) else str(ex['id'])
+    name = name.replace('/', '_')
+    original = os.path.join(out_dir, f'{name}_original.wav')
+    audio_io.write_wav(original, ex['audio'], voc.sample_rate)
+    results.append(evaluate.vocode_file(
+        voc, original, os.path.join(out_dir, f'{name}_vocoded.wav'),
+        seed=_SEED.value, temperature=_TEMPERATURE.value, fold=_FOLD.value))
+  return results
+
+
+def run(argv):
+  del argv
+  workdir = _WORKDIR.value
+  if _MODE.value == 'train':
+    if _CONFIG.value is None:
+      raise ValueError('--mode=train needs --config=experiments/wavernn.py'
+                       '[:preset=...].')
+    result = train.train_and_evaluate(_CONFIG.value, workdir)
+  elif _MODE.value == 'evaluate':
+    result = evaluate.evaluate(workdir, _WAV_DIR.value, _SPLIT.value)
+  elif _INPUT.value:
+    if not _OUTPUT.value:
+      raise ValueError('--mode=vocode --input=... needs --output=out.wav.')
+    result = evaluate.vocode_file(
+        vocoder.Vocoder.restore(workdir), _INPUT.value, _OUTPUT.value,
+        seed=_SEED.value, temperature=_TEMPERATURE.value, fold=_FOLD.value)
+  else:
+    result = _vocode_split(workdir)
+  print(json.dumps(result))
+
+
+def main(argv):
+  try:
+    run(argv)
+  except USER_ERRORS as e:
+    logging.debug('error', exc_info=True)
+    print(f'error: {e}', file=sys.stderr)
+    sys.exit(1)
+
+
+if __name__ == '__main__':
+  app.run(main)

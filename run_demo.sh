@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The main job: set up .venv/ and the default corpus, train the demo WaveRNN
+# for ~10 minutes on CPU, evaluate it on the held-out test split, and vocode
+# a few held-out utterances (wav + spectrogram PNG).
+set -euo pipefail
+cd "$(dirname "$0")"
+./setup_env.sh --corpus
+WORKDIR="${WORKDIR:-workdirs/demo}"
+PY=.venv/bin/python
+$PY launch.py --config=experiments/wavernn.py:preset=demo --workdir="$WORKDIR"
+$PY launch.py --mode=evaluate --workdir="$WORKDIR" | tail -n 1 | tee "$WORKDIR/eval_test.json"
+$PY launch.py --mode=vocode --workdir="$WORKDIR" --split=test --num=3 | tail -n 1
+echo "Done. Loss curve: $WORKDIR/loss.png; held-out NLL: $WORKDIR/eval_test.json;"
+echo "vocoded audio and spectrograms: $WORKDIR/vocoded/; TensorBoard: $WORKDIR/tb"

@@ -1,0 +1,149 @@
+"""The cell against a NumPy transcription of PAPER.md §1, and properties."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy.special import logsumexp
+
+from wavernn_jax import model
+from wavernn_jax import quantization
+
+H = 16
+CFG = model.ModelConfig(hidden=H, n_mels=6, hop_length=4, cond_channels=8,
+                        cond_layers=1, cond_kernel=3)
+
+
+def _random_weights(seed=0):
+  net = model.WaveRNN(CFG)
+  params = net.init(jax.random.key(seed), jnp.zeros((1, 4), jnp.int16),
+                    jnp.zeros((1, 1, 6)))
+  # Replace every weight (biases too) by N(0, 0.5) so nothing is trivially 0.
+  leaves, tree = jax.tree_util.tree_flatten(params)
+  keys = jax.random.split(jax.random.key(seed + 1), len(leaves))
+  leaves = [0.5 * jax.random.normal(k, x.shape) for k, x in zip(keys, leaves)]
+  params = jax.tree_util.tree_unflatten(tree, leaves)
+  return net, params, net.apply(params, method='weights')
+
+
+def _numpy_step(w, h, cond, c_prev, f_prev, c_t):
+  """PAPER.md §1, written out with an explicit masked I* of shape (3H, 3)."""
+  w = {k: np.asarray(v, np.float64) for k, v in w.items()}
+  sig = lambda z: 1 / (1 + np.exp(-z))
+  scale = lambda b: b / 127.5 - 1
+  x = np.array([scale(c_prev), scale(f_prev), scale(c_t)])
+  i_star = np.zeros((3 * H, 3))
+  i_star[:, :2] = w['I_prev']
+  for g in range(3):  # c_t reaches only the fine half of u, r and e.
+    i_star[g * H + H // 2:(g + 1) * H, 2] = w['I_c'][g * H // 2:(g + 1) * H // 2,
+                                                     0]
+  r_u, r_r, r_e = w['R'][:H], w['R'][H:2 * H], w['R'][2 * H:]
+  i_u, i_r, i_e = i_star[:H], i_star[H:2 * H], i_star[2 * H:]
+  b = w['b_I'] + cond
+  b_u, b_r, b_e = b[:H], b[H:2 * H], b[2 * H:]
+  u = sig(r_u @ h + i_u @ x + b_u)
+  r = sig(r_r @ h + i_r @ x + b_r)
+  e = np.tanh(r * (r_e @ h) + i_e @ x + b_e)
+  h_new = u * h + (1 - u) * e
+  y_c, y_f = h_new[:H // 2], h_new[H // 2:]
+  relu = lambda z: np.maximum(z, 0)
+  logits_c = w['O2'] @ relu(w['O1'] @ y_c + w['b_O1']) + w['b_O2']
+  logits_f = w['O4'] @ relu(w['O3'] @ y_f + w['b_O3']) + w['b_O4']
+  return h_new, logits_c, logits_f
+
+
+def test_cell_matches_numpy_paper_equations():
+  _, _, w = _random_weights()
+  rng = np.random.default_rng(0)
+  b = 5
+  h = rng.normal(size=(b, H)).astype(np.float32)
+  cond = rng.normal(size=(b, 3 * H)).astype(np.float32)
+  c_prev, f_prev, c_t = (rng.integers(0, 256, b) for _ in range(3))
+  # The cell's input term carries conditioning + bias (`WaveRNN.condition`).
+  h_new, logits = model.cell(w, h, cond + np.asarray(w['b_I']), c_prev,
+                             f_prev, c_t)
+  for i in range(b):
+    ref_h, ref_c, ref_f = _numpy_step(w, h[i], cond[i], c_prev[i], f_prev[i],
+                                      c_t[i])
+    np.testing.assert_allclose(h_new[i], ref_h, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(logits[i, 0], ref_c, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(logits[i, 1], ref_f, rtol=1e-4, atol=1e-4)
+
+
+def test_coarse_head_ignores_c_t_and_fine_head_uses_it():
+  _, _, w = _random_weights()
+  h = np.random.default_rng(1).normal(size=(2, H)).astype(np.float32)
+  cond = np.zeros((2, 3 * H), np.float32)
+  prev = np.array([100, 100])
+  _, a = model.cell(w, h, cond, prev, prev, np.array([0, 0]))
+  _, b = model.cell(w, h, cond, prev, prev, np.array([255, 255]))
+  np.testing.assert_array_equal(a[:, 0], b[:, 0])
+  assert np.abs(a[:, 1] - b[:, 1]).max() > 1e-3
+
+
+def test_causality_of_teacher_forced_log_probs():
+  net, params, _ = _random_weights()
+  rng = np.random.default_rng(2)
+  t, cut = 32, 13
+  audio = rng.integers(-20000, 20000, (1, t)).astype(np.int16)
+  mel = rng.normal(size=(1, t // 4, 6)).astype(np.float32)
+  changed = audio.copy()
+  changed[0, cut + 1:] = rng.integers(-20000, 20000, t - cut - 1)
+  lp_c, lp_f = net.apply(params, audio, mel)
+  lp_c2, lp_f2 = net.apply(params, changed, mel)
+  np.testing.assert_array_equal(lp_c[:, :cut + 1], lp_c2[:, :cut + 1])
+  np.testing.assert_array_equal(lp_f[:, :cut + 1], lp_f2[:, :cut + 1])
+  assert np.abs(lp_c[:, cut + 2:] - lp_c2[:, cut + 2:]).max() > 1e-4
+
+
+def test_changing_only_the_fine_byte_at_t_leaves_coarse_lp_at_t():
+  net, params, _ = _random_weights()
+  audio = np.full((1, 8), 1000, np.int16)
+  other = audio.copy()
+  other[0, 5] += 7  # same coarse byte, different fine byte.
+  assert quantization.split(other[0, 5])[0] == quantization.split(
+      audio[0, 5])[0]
+  lp_c, lp_f = net.apply(params, audio, np.zeros((1, 2, 6)))
+  lp_c2, lp_f2 = net.apply(params, other, np.zeros((1, 2, 6)))
+  np.testing.assert_array_equal(lp_c[:, :6], lp_c2[:, :6])
+  assert lp_f[0, 5] != lp_f2[0, 5]
+
+
+def test_joint_distribution_over_65536_values_normalises():
+  _, _, w = _random_weights()
+  rng = np.random.default_rng(3)
+  h = np.repeat(rng.normal(size=(1, H)).astype(np.float32), 256, 0)
+  cond = np.repeat(rng.normal(size=(1, 3 * H)).astype(np.float32), 256, 0)
+  prev_c, prev_f = np.full(256, 40), np.full(256, 200)
+  c_all = np.arange(256)  # every coarse byte, each with all 256 fine bytes.
+  _, logits = model.cell(w, h, cond, prev_c, prev_f, c_all)
+  lp_c = jax.nn.log_softmax(logits[0, 0])  # same for every row.
+  lp_f_given_c = jax.nn.log_softmax(logits[:, 1], axis=-1)  # [256 c, 256 f]
+  joint = np.asarray(lp_c)[:, None] + np.asarray(lp_f_given_c)
+  assert joint.size == 65536
+  assert abs(logsumexp(joint.astype(np.float64))) < 1e-4
+
+
+def test_context_frames_match_whole_utterance():
+  """A training window with context scores its middle like the full input."""
+  net, params, _ = _random_weights()
+  rng = np.random.default_rng(4)
+  audio = rng.integers(-9000, 9000, (1, 40)).astype(np.int16)
+  mel = rng.normal(size=(1, 10, 6)).astype(np.float32)
+  full_c, full_f = net.apply(params, audio, mel)
+  # Window = frames 2..9 with 2 frames of context on each side -> scores 4..5.
+  win_c, win_f = net.apply(params, audio[:, 8:40], mel[:, 2:10],
+                           context_frames=2)
+  # The state starts at zero in the window, so only the conditioning and
+  # the first previous sample are shared; compare the conditioning path.
+  xin_full = net.apply(params, mel, 1, 10, method='condition')
+  xin_win = net.apply(params, mel[:, 2:10], 1, 8, method='condition')
+  np.testing.assert_allclose(xin_full[:, 4:6], xin_win[:, 2:4], rtol=1e-5,
+                             atol=1e-5)
+  assert win_c.shape == (1, 16) and np.isfinite(win_c).all()
+
+
+@pytest.mark.parametrize('hidden', [0, -2, 7])
+def test_bad_hidden_size_is_refused(hidden):
+  with pytest.raises(ValueError, match='hidden'):
+    model.ModelConfig(hidden=hidden)

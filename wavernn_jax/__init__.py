@@ -1,0 +1,1 @@
+"""wavernn_jax: WaveRNN, Sparse WaveRNN and Subscale WaveRNN in JAX/Flax."""

@@ -1,0 +1,114 @@
+"""Held-out NLL of a trained vocoder, and copy-synthesis of audio files."""
+
+import glob
+import os
+import time
+
+from absl import logging
+import numpy as np
+
+from wavernn_jax import audio_io
+from wavernn_jax import baselines
+from wavernn_jax import input_pipeline
+from wavernn_jax import plotting
+from wavernn_jax import vocoder as vocoder_lib
+
+LN2 = np.log(2.0)
+_BUCKET_FRAMES = 32  # Eval batches are padded to a multiple of this (compiles).
+
+
+def nll_bits_per_sample(voc: vocoder_lib.Vocoder, utterances,
+                        batch_size: int = 16) -> dict:
+  """Teacher-forced NLL (bits per 16-bit sample) over whole utterances."""
+  total, count, t0 = 0.0, 0, time.time()
+  bucket = _BUCKET_FRAMES * voc.hop_length
+  for i, (audio, mask) in enumerate(input_pipeline.utterance_batches(
+      utterances, bucket, batch_size)):
+    mel = voc.mel(audio) if voc.model_config.conditional else None
+    lp = voc.log_prob(audio, mel)
+    total -= float(lp[mask].sum())
+    count += int(mask.sum())
+    logging.info('evaluated batch %d (%d samples so far, %.1f s)', i + 1,
+                 count, time.time() - t0)
+  if count == 0:
+    raise ValueError('nothing to evaluate: no audio samples.')
+  return {'nll_bits_per_sample': total / count / LN2, 'num_samples': count,
+          'num_utterances': len(utterances)}
+
+
+def read_wav_dir(wav_dir: str, sample_rate: int):
+  """All wav/flac files under a folder, as int16 at `sample_rate`."""
+  paths = sorted(p for ext in ('wav', 'flac', 'WAV', 'FLAC') for p in
+                 glob.glob(os.path.join(wav_dir, '**', f'*.{ext}'),
+                           recursive=True))
+  if not paths:
+    raise ValueError(f'no .wav or .flac files found in {wav_dir}; point '
+                     '--wav_dir at a folder of audio files.')
+  return [audio_io.read_audio(p, sample_rate) for p in paths]
+
+
+def evaluate(workdir: str, wav_dir: str | None = None, split: str = 'test',
+             batch_size: int = 16, with_baseline: bool = True) -> dict:
+  """NLL of a workdir's latest checkpoint on a split or a folder of wavs.
+
+  Returns:
+    A JSON-able dict with nll_bits_per_sample, num_samples, num_utterances,
+    the step, and the reference NLLs (uniform; linear prediction fitted on
+    the training split when it is available).
+  """
+  voc = vocoder_lib.Vocoder.restore(workdir)
+  if wav_dir:
+    utterances = read_wav_dir(wav_dir, voc.sample_rate)
+  else:
+    source = input_pipeline.load_split(voc.config, split)
+    utterances = [np.asarray(source[i]['audio']) for i in range(len(source))]
+  result = nll_bits_per_sample(voc, utterances, batch_size)
+  result.update(split=wav_dir or split, step=voc.step,
+                uniform_bits_per_sample=baselines.UNIFORM_BITS)
+  if with_baseline:
+    train = input_pipeline.load_split(voc.config, 'train')
+    lpc = baselines.LinearPredictor.fit(
+        np.asarray(train[i]['audio']) for i in range(len(train)))
+    result['lpc_bits_per_sample'] = lpc.nll_bits(utterances)
+  return result
+
+
+def vocode_file(voc: vocoder_lib.Vocoder, input_path: str, output_path: str,
+                *, seed: int = 0, temperature: float = 1.0,
+                fold: bool = False) -> dict:
+  """Copy-synthesis: mel of `input_path` -> audio at `output_path` (+ PNG).
+
+  Writes `output_path` and `<output_path minus .wav>.png` comparing the
+  spectrograms of the input and the output; both are written atomically.
+  """
+  out_dir = os.path.dirname(os.path.abspath(output_path))
+  if not os.path.isdir(out_dir) or not os.access(out_dir, os.W_OK):
+    raise audio_io.AudioFileError(
+        f'cannot write {output_path}: {out_dir} is not a writable folder; '
+        'create it or choose another --output.')
+  audio = audio_io.read_audio(input_path, voc.sample_rate)
+  t = len(audio) // voc.hop_length * voc.hop_length
+  if t == 0:
+    raise audio_io.AudioFileError(f'{input_path} is shorter than one frame.')
+  audio = audio[:t]
+  mel = voc.mel(audio)
+  t0, last = time.time(), [0.0]
+
+  def progress(done, total):
+    if time.time() - last[0] > 2 or done == total:
+      last[0] = time.time()
+      rate = done * voc.hop_length / max(time.time() - t0, 1e-9)
+      logging.info('vocoding %s: %d/%d frames, %.0f samples/s, ETA %.0f s',
+                   input_path, done, total, rate,
+                   (total - done) * voc.hop_length / max(rate, 1e-9))
+
+  gen, _ = voc.generate(mel, seed=seed, temperature=temperature, fold=fold,
+                        progress=progress)
+  seconds = time.time() - t0
+  audio_io.write_wav(output_path, gen[0], voc.sample_rate)
+  png = os.path.splitext(output_path)[0] + '.png'
+  plotting.save_figure(plotting.compare_spectrograms(
+      mel[0], voc.mel(gen[0])[0], voc.sample_rate, voc.hop_length), png)
+  return {'input': input_path, 'output': output_path, 'spectrogram': png,
+          'samples': int(t), 'seconds': seconds,
+          'samples_per_sec': t / seconds}

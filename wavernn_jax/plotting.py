@@ -1,0 +1,63 @@
+"""Figures a person looks at: spectrogram comparisons and loss curves."""
+
+import json
+import os
+import tempfile
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+
+
+def compare_spectrograms(mel_a_FxM, mel_b_FxM, sample_rate: int, hop: int,
+                         titles=('input', 'vocoded')):
+  """A figure with two log-mel spectrograms stacked, same colour scale."""
+  lo = min(mel_a_FxM.min(), mel_b_FxM.min())
+  hi = max(mel_a_FxM.max(), mel_b_FxM.max())
+  fig, axes = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
+  for ax, mel, title in zip(axes, (mel_a_FxM, mel_b_FxM), titles):
+    seconds = mel.shape[0] * hop / sample_rate
+    im = ax.imshow(mel.T, origin='lower', aspect='auto', vmin=lo, vmax=hi,
+                   extent=(0, seconds, 0, mel.shape[1]), cmap='magma')
+    ax.set_title(title)
+    ax.set_ylabel('mel bin')
+  axes[-1].set_xlabel('time (s)')
+  fig.colorbar(im, ax=axes, label='ln |mel|')
+  return fig
+
+
+def save_figure(fig, path: str) -> None:
+  """Saves atomically (temp file + rename) and closes the figure."""
+  folder = os.path.dirname(os.path.abspath(path))
+  fd, tmp = tempfile.mkstemp(suffix='.png', dir=folder)
+  os.close(fd)
+  try:
+    fig.savefig(tmp, dpi=100)
+    os.replace(tmp, path)
+  finally:
+    plt.close(fig)
+    if os.path.exists(tmp):
+      os.remove(tmp)
+
+
+def plot_history(jsonl_path: str, png_path: str) -> None:
+  """Train and validation NLL (bits/sample) against step, from metrics.jsonl."""
+  if not os.path.exists(jsonl_path):
+    return
+  curves = {}
+  with open(jsonl_path) as f:
+    for line in f:
+      row = json.loads(line)
+      curves.setdefault(row['split'], []).append((row['step'],
+                                                  row['nll_bits']))
+  fig, ax = plt.subplots(figsize=(8, 4))
+  for split, points in sorted(curves.items()):
+    points.sort()
+    ax.plot(*zip(*points), label=split, marker='.' if len(points) < 50 else None)
+  ax.set_xlabel('step')
+  ax.set_ylabel('NLL (bits / 16-bit sample)')
+  ax.grid(alpha=0.3)
+  ax.legend()
+  fig.tight_layout()
+  save_figure(fig, png_path)

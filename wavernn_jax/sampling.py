@@ -1,0 +1,140 @@
+"""The WaveRNN sampler: one jitted `lax.scan` over mel frames and samples.
+
+Per step (PAPER.md §1): compute R h once; the coarse half of the GRU and the
+coarse softmax; draw c_t; the fine half with c_t; draw f_t. Draws use inverse
+CDF sampling with uniforms made once per frame by `fold_in(key, frame)`, so
+no key is split inside the inner loop. The same cell functions as training
+(`model.recur/coarse/fine`) compute the distribution.
+
+Shapes: B batch, F frames, P hop, T = F * P samples, G = 3H.
+"""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from wavernn_jax import model
+from wavernn_jax import quantization
+
+
+def _draw(logits_Bx256, u_B, temperature):
+  """Inverse-CDF draw from softmax(logits / temperature)."""
+  probs = jax.nn.softmax(logits_Bx256 / temperature, axis=-1)
+  cdf = jnp.cumsum(probs, axis=-1)
+  idx = jnp.sum(cdf < u_B[:, None] * cdf[:, -1:], axis=-1)
+  return jnp.minimum(idx, 255).astype(jnp.int32)
+
+
+def _log_prob(logits_Bx256, idx_B):
+  lp = jax.nn.log_softmax(logits_Bx256, axis=-1)
+  return jnp.take_along_axis(lp, idx_B[:, None], axis=1)[:, 0]
+
+
+def initial_carry(batch: int, hidden: int):
+  """Sampler state before the first sample: zero state, silent previous."""
+  silence_c, silence_f = quantization.split(jnp.zeros((batch,), jnp.int16))
+  return (jnp.zeros((batch, hidden), jnp.float32), silence_c, silence_f)
+
+
+@functools.partial(jax.jit, static_argnames=('hop',))
+def sample(w: model.Weights, xin_BxFxG, key, temperature, hop: int,
+           carry=None, first_frame=0):
+  """Generates audio from frame-rate input terms, continuing from `carry`.
+
+  Long utterances are generated in chunks of frames (same shapes, so one
+  compile), passing the returned carry and `first_frame` on.
+
+  Args:
+    w: the cell weights (`WaveRNN.weights()`).
+    xin_BxFxG: conditioning + bias per frame (`WaveRNN.condition`).
+    key: PRNG key; frame k's draws use fold_in(key, first_frame + k).
+    temperature: scalar > 0 dividing the logits of both softmaxes.
+    hop: P, samples per frame.
+    carry: state from `initial_carry` or a previous call (None: initial).
+    first_frame: index of the first frame in the utterance.
+
+  Returns:
+    audio int16 [B, T], ln P of each drawn sample under the model
+    (temperature 1) float32 [B, T], and the carry after the last sample.
+  """
+  b, f, _ = xin_BxFxG.shape
+  if carry is None:
+    carry = initial_carry(b, w['R'].shape[1])
+
+  def sample_step(carry, u_Bx2, xin_BxG):
+    h, pc, pf = carry
+    rh = model.recur(w, h)
+    x = model.input_term(w, xin_BxG, pc, pf)
+    yc, logits_c = model.coarse(w, h, rh, x)
+    c = _draw(logits_c, u_Bx2[:, 0], temperature)
+    yf, logits_f = model.fine(w, h, rh, x, c)
+    fi = _draw(logits_f, u_Bx2[:, 1], temperature)
+    lp = _log_prob(logits_c, c) + _log_prob(logits_f, fi)
+    h = jnp.concatenate([yc, yf], axis=-1)
+    return (h, c, fi), (quantization.combine(c, fi), lp)
+
+  def frame_step(carry, frame_inputs):
+    index, xin_BxG = frame_inputs
+    u_PxBx2 = jax.random.uniform(jax.random.fold_in(key, index), (hop, b, 2))
+    return jax.lax.scan(lambda c, u: sample_step(c, u, xin_BxG), carry,
+                        u_PxBx2)
+
+  carry, (audio, lp) = jax.lax.scan(
+      frame_step, carry,
+      (first_frame + jnp.arange(f), jnp.swapaxes(xin_BxFxG, 0, 1)))
+  to_bt = lambda x: x.reshape(f * hop, b).T
+  return to_bt(audio), to_bt(lp), carry
+
+
+def fold(xin_1xFxG, target: int, overlap: int):
+  """Splits one utterance's frames into overlapping segments (a batch).
+
+  Segment k covers frames [k * target - overlap, (k + 1) * target + overlap),
+  edge-padded at the ends, so neighbours share 2 * overlap frames.
+
+  Returns:
+    [K, target + 2 * overlap, G] with K = ceil(F / target).
+  """
+  f = xin_1xFxG.shape[1]
+  k = -(-f // target)
+  padded = jnp.pad(xin_1xFxG[0],
+                   ((overlap, k * target - f + overlap), (0, 0)), mode='edge')
+  idx = (np.arange(k)[:, None] * target +
+         np.arange(target + 2 * overlap)[None, :])
+  return padded[idx]
+
+
+def crossfade_weights(target: int, overlap: int, hop: int) -> np.ndarray:
+  """Per-sample weights of one segment [(target + 2 * overlap) * hop].
+
+  In each shared stretch of 2 * overlap frames the later segment is silent
+  for the first half (its state is still warming up) and fades in linearly
+  over the second half while the earlier one fades out (fatchord's scheme).
+  """
+  o = overlap * hop
+  ramp = np.linspace(0.0, 1.0, o, endpoint=False) + 0.5 / o if o else []
+  fade_in = np.concatenate([np.zeros(o), ramp])
+  fade_out = 1.0 - fade_in
+  core = np.ones(target * hop - 2 * o) if target * hop >= 2 * o else None
+  if core is None:
+    raise ValueError(f'fold target ({target} frames) must be at least twice '
+                     f'the overlap ({overlap} frames); raise the target.')
+  return np.concatenate([fade_in, core, fade_out]).astype(np.float32)
+
+
+def unfold(seg_KxS, target: int, overlap: int, hop: int, frames: int):
+  """Overlap-adds segments made by `fold` (weighted) back to [1, F * P]."""
+  k, s = seg_KxS.shape
+  step = target * hop
+  wts = crossfade_weights(target, overlap, hop)
+  out = np.zeros((k - 1) * step + s, np.float32)
+  norm = np.zeros_like(out)
+  for i in range(k):
+    out[i * step:i * step + s] += wts * seg_KxS[i]
+    norm[i * step:i * step + s] += wts
+  start = overlap * hop
+  out = out[start:start + frames * hop] / np.maximum(
+      norm[start:start + frames * hop], 1e-6)
+  return out[None]

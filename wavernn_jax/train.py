@@ -1,0 +1,251 @@
+"""Training loop: one jitted, data-parallel step; eval; checkpoints; logs.
+
+`train_and_evaluate(config, workdir)` trains the model of `config` in
+`workdir`, resuming from its latest checkpoint. The batch is sharded over
+the `data` axis of a device mesh; parameters are replicated.
+"""
+
+import json
+import math
+import os
+import signal
+import time
+
+from absl import logging
+import flax.struct
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
+from tensorboardX import SummaryWriter
+
+from wavernn_jax import checkpoint
+from wavernn_jax import config_checks
+from wavernn_jax import input_pipeline
+from wavernn_jax import mel as mel_lib
+from wavernn_jax import model as model_lib
+from wavernn_jax import plotting
+from wavernn_jax import quantization
+from wavernn_jax import vocoder as vocoder_lib
+
+LN2 = math.log(2.0)
+
+
+class NonFiniteLossError(FloatingPointError):
+  """The training loss became NaN or infinite."""
+
+
+@flax.struct.dataclass
+class TrainState:
+  step: jax.Array
+  params: dict
+  opt_state: optax.OptState
+
+
+def make_optimizer(config) -> optax.GradientTransformation:
+  t = config.train
+  schedule = optax.warmup_cosine_decay_schedule(
+      0.0, t.learning_rate, max(t.warmup_steps, 1), max(t.steps, 2),
+      end_value=t.learning_rate * t.end_lr_fraction)
+  return optax.chain(optax.clip_by_global_norm(t.grad_clip),
+                     optax.adam(schedule))
+
+
+def learning_rate(config, step: int) -> float:
+  t = config.train
+  return float(optax.warmup_cosine_decay_schedule(
+      0.0, t.learning_rate, max(t.warmup_steps, 1), max(t.steps, 2),
+      end_value=t.learning_rate * t.end_lr_fraction)(step))
+
+
+def window_nll(net, mel_cfg: mel_lib.MelConfig, ctx: int, params, window):
+  """Mean NLL (nats) per 16-bit sample of windows [B, W], and its parts."""
+  mel = None
+  if net.cfg.conditional:
+    mel = mel_lib.log_mel(quantization.to_float(window), mel_cfg)
+  lp_c, lp_f = net.apply(params, window, mel, context_frames=ctx)
+  nll_c, nll_f = -lp_c.mean(), -lp_f.mean()
+  return nll_c + nll_f, {'nll_coarse_bits': nll_c / LN2,
+                         'nll_fine_bits': nll_f / LN2}
+
+
+def _train_step(net, mel_cfg, ctx, tx, state: TrainState, window):
+  def loss_fn(params):
+    return window_nll(net, mel_cfg, ctx, params, window)
+  (loss, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+  updates, opt_state = tx.update(grads, state.opt_state, state.params)
+  params = optax.apply_updates(state.params, updates)
+  metrics = dict(aux, loss=loss, nll_bits=loss / LN2,
+                 grad_norm=optax.global_norm(grads))
+  return TrainState(state.step + 1, params, opt_state), metrics
+
+
+class _Preemption:
+  """Turns SIGTERM into a flag the loop checks (then saves and stops)."""
+
+  def __init__(self):
+    self.requested = False
+    try:
+      signal.signal(signal.SIGTERM, self._handle)
+    except ValueError:  # Not the main thread (e.g. some test runners).
+      pass
+
+  def _handle(self, signum, frame):
+    del signum, frame
+    self.requested = True
+
+
+def _fmt_time(seconds: float) -> str:
+  seconds = int(max(seconds, 0))
+  return f'{seconds // 3600}h{seconds // 60 % 60:02d}m{seconds % 60:02d}s'
+
+
+def train_and_evaluate(config, workdir: str) -> dict:
+  """Trains (resuming if possible) and returns the last eval metrics."""
+  config_checks.validate(config)
+  os.makedirs(workdir, exist_ok=True)
+  net = model_lib.WaveRNN(model_lib.ModelConfig.from_config(config))
+  mel_cfg = vocoder_lib.mel_config(config)
+  ctx = input_pipeline.context_frames(config)
+  tx = make_optimizer(config)
+
+  mesh = jax.make_mesh((jax.device_count(),), ('data',))
+  replicated = NamedSharding(mesh, P())
+  batch_sharding = NamedSharding(mesh, P('data'))
+  if config.data.batch_size % jax.device_count():
+    raise ValueError(f'data.batch_size={config.data.batch_size} must be '
+                     f'divisible by the {jax.device_count()} devices.')
+
+  def init_state(key):
+    params = vocoder_lib.init_params(config, key)
+    return TrainState(jnp.zeros((), jnp.int32), params, tx.init(params))
+
+  root = jax.random.key(config.seed)
+  abstract = jax.eval_shape(init_state, root)
+  abstract = jax.tree_util.tree_map(
+      lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=replicated),
+      abstract)
+  ckpt = checkpoint.Checkpointer(workdir)
+  config_dict = config.to_dict()
+  if ckpt.latest_step() is not None:
+    state = ckpt.restore(abstract, config_dict)
+    logging.info('Resumed from step %d in %s.', int(state.step), workdir)
+  else:
+    state = jax.jit(init_state, out_shardings=replicated)(root)
+  start = int(state.step)
+  n_params = model_lib.param_count(state.params)
+  logging.info('Model: %s, %d parameters (%d non-zero).', config.variant,
+               n_params, sum(int(jnp.count_nonzero(x)) for x in
+                             jax.tree_util.tree_leaves(state.params)))
+
+  train_src = input_pipeline.load_split(config, 'train')
+  val_src = input_pipeline.load_split(config, 'validation')
+  batches = input_pipeline.train_batches(
+      train_src, config, start_step=start,
+      process_index=jax.process_index(), process_count=jax.process_count())
+  val_windows = input_pipeline.eval_windows(val_src, config)
+
+  step_fn = jax.jit(
+      lambda s, w: _train_step(net, mel_cfg, ctx, tx, s, w),
+      in_shardings=(replicated, batch_sharding),
+      out_shardings=(replicated, replicated), donate_argnums=0)
+  eval_fn = jax.jit(lambda p, w: window_nll(net, mel_cfg, ctx, p, w))
+
+  writer = SummaryWriter(os.path.join(workdir, 'tb')) if (
+      jax.process_index() == 0) else None
+  history_path = os.path.join(workdir, 'metrics.jsonl')
+  preempt = _Preemption()
+  t_start, last_metrics, eval_metrics = time.time(), None, {}
+  t = config.train
+  step = start
+  if start >= t.steps:
+    logging.info('Already trained %d steps; nothing to do.', start)
+  for step in range(start + 1, t.steps + 1):
+    local = next(batches)
+    window = jax.make_array_from_process_local_data(batch_sharding, local)
+    state, metrics = step_fn(state, window)
+    last_metrics = metrics
+    done = step == t.steps
+    out_of_time = t.max_seconds and time.time() - t_start > t.max_seconds
+    stop = done or out_of_time or preempt.requested
+    if step % t.log_every == 0 or stop:
+      m = {k: float(v) for k, v in jax.device_get(metrics).items()}
+      if not math.isfinite(m['loss']):
+        raise NonFiniteLossError(
+            f'non-finite loss {m["loss"]} at step {step}; lower '
+            'train.learning_rate or check the data.')
+      m['learning_rate'] = learning_rate(config, step)
+      rate = (step - start) / (time.time() - t_start)
+      eta = (t.steps - step) / max(rate, 1e-9)
+      if t.max_seconds:
+        eta = min(eta, t.max_seconds - (time.time() - t_start))
+      logging.info('step %d/%d  loss %.3f nats  %.3f bits/sample  lr %.2e  '
+                   '%.2f steps/s  ETA %s', step, t.steps, m['loss'],
+                   m['nll_bits'], m['learning_rate'], rate, _fmt_time(eta))
+      if writer:
+        for k, v in m.items():
+          writer.add_scalar(f'train/{k}', v, step)
+        with open(history_path, 'a') as f:
+          f.write(json.dumps(dict(m, step=step, split='train')) + '\n')
+    if step % t.eval_every == 0 or stop:
+      eval_metrics = evaluate_windows(eval_fn, state.params, val_windows,
+                                      config.data.batch_size)
+      logging.info('step %d  validation %.3f bits/sample', step,
+                   eval_metrics['nll_bits'])
+      if writer:
+        for k, v in eval_metrics.items():
+          writer.add_scalar(f'validation/{k}', v, step)
+        with open(history_path, 'a') as f:
+          f.write(json.dumps(dict(eval_metrics, step=step,
+                                  split='validation')) + '\n')
+        _write_sample(writer, config, state.params, val_src, step)
+    if step % t.ckpt_every == 0 or stop:
+      ckpt.save(step, state, config_dict)
+    if stop:
+      if out_of_time:
+        logging.info('Stopping at step %d: train.max_seconds=%s reached.',
+                     step, t.max_seconds)
+      if preempt.requested:
+        logging.info('Stopping at step %d on SIGTERM (checkpoint saved).',
+                     step)
+      break
+  if last_metrics is None and ckpt.latest_step() is not None:
+    eval_metrics = evaluate_windows(eval_fn, state.params, val_windows,
+                                    config.data.batch_size)
+  if writer:
+    writer.close()
+    plotting.plot_history(history_path, os.path.join(workdir, 'loss.png'))
+  ckpt.close()
+  return dict(eval_metrics, step=step)
+
+
+def evaluate_windows(eval_fn, params, windows, batch_size: int) -> dict:
+  """Mean validation NLL over fixed windows (bits per 16-bit sample)."""
+  totals = {}
+  for i in range(0, len(windows), batch_size):
+    chunk = windows[i:i + batch_size]
+    loss, aux = eval_fn(params, chunk)
+    for k, v in dict(aux, nll_bits=loss / LN2).items():
+      totals[k] = totals.get(k, 0.0) + float(v) * len(chunk)
+  return {k: v / len(windows) for k, v in totals.items()}
+
+
+def _write_sample(writer, config, params, val_src, step: int):
+  """Generates a short validation clip; logs audio and spectrograms."""
+  voc = vocoder_lib.Vocoder(config, jax.device_get(params))
+  hop = voc.hop_length
+  seconds = config.train.sample_seconds
+  audio = np.asarray(val_src[0]['audio'])
+  t = max(int(seconds * voc.sample_rate) // hop, 4) * hop
+  audio = np.pad(audio, (0, max(t - len(audio), 0)))[:t]
+  mel = voc.mel(audio) if voc.model_config.conditional else None
+  gen, _ = voc.generate(mel, seed=step, num_samples=t)
+  writer.add_audio('sample/generated', gen[0] / 32768.0, step,
+                   sample_rate=voc.sample_rate)
+  writer.add_audio('sample/original', audio / 32768.0, step,
+                   sample_rate=voc.sample_rate)
+  fig = plotting.compare_spectrograms(voc.mel(audio)[0], voc.mel(gen)[0],
+                                      voc.sample_rate, hop)
+  writer.add_figure('sample/spectrograms', fig, step)

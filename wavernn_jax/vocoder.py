@@ -1,0 +1,222 @@
+"""The user-facing vocoder: features, teacher-forced ln P, and generation.
+
+    voc = Vocoder.from_config(config, seed=0)
+    voc = Vocoder.restore(workdir)
+    mel = voc.mel(wave)                      # [B, T // hop, n_mels]
+    lp = voc.log_prob(audio, mel)            # [B, T], ln P per sample
+    audio, lp = voc.generate(mel, seed=0)    # int16 [B, F * hop], [B, F * hop]
+
+`log_prob` runs the training graph (`model.WaveRNN.__call__`); `generate`
+runs the sampler (`sampling.sample`); at temperature 1 they agree.
+"""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from wavernn_jax import checkpoint
+from wavernn_jax import mel as mel_lib
+from wavernn_jax import model as model_lib
+from wavernn_jax import quantization
+from wavernn_jax import sampling
+
+# generate() runs the sampler on chunks of this many frames, so every length
+# shares one compile (per batch size) and memory stays bounded.
+GENERATE_CHUNK_FRAMES = 128
+
+
+class InputError(ValueError):
+  """Audio or mel given to the vocoder has the wrong shape, dtype or values."""
+
+
+def mel_config(config) -> mel_lib.MelConfig:
+  return mel_lib.MelConfig(**config.mel.to_dict())
+
+
+@functools.partial(jax.jit, static_argnums=(0,))
+def _log_prob(net, params, audio_BxT, mel_BxFxM):
+  lp_c, lp_f = net.apply(params, audio_BxT, mel_BxFxM)
+  return lp_c + lp_f
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+def _conditioning(net, batch, frames, params, mel_BxFxM):
+  return net.apply(params, mel_BxFxM, batch, frames, method='condition')
+
+
+@functools.partial(jax.jit, static_argnums=(0,))
+def _weights(net, params):
+  return net.apply(params, method='weights')
+
+
+class Vocoder:
+  """A WaveRNN with its feature settings and parameters."""
+
+  def __init__(self, config: ml_collections.ConfigDict, params,
+               step: int = 0):
+    self.config = config
+    self.params = params
+    self.step = step  # training steps behind these parameters.
+    self.mel_config = mel_config(config)
+    self.model_config = model_lib.ModelConfig.from_config(config)
+    self.net = model_lib.WaveRNN(self.model_config)
+
+  @classmethod
+  def from_config(cls, config, seed: int = 0) -> 'Vocoder':
+    """A randomly initialised vocoder for an experiment config."""
+    return cls(config, init_params(config, jax.random.key(seed)))
+
+  @classmethod
+  def restore(cls, workdir, step: int | None = None) -> 'Vocoder':
+    """The vocoder of a training workdir's latest (or given) checkpoint."""
+    config = ml_collections.ConfigDict(checkpoint.latest_config(workdir))
+    ckpt = checkpoint.Checkpointer(workdir)
+    step = ckpt.latest_step() if step is None else step
+    params = ckpt.restore_params(step)
+    return cls(config, params, step)
+
+  @property
+  def sample_rate(self) -> int:
+    return int(self.mel_config.sample_rate)
+
+  @property
+  def hop_length(self) -> int:
+    return int(self.mel_config.hop_length)
+
+  @property
+  def n_mels(self) -> int:
+    return int(self.mel_config.n_mels)
+
+  def mel(self, wave) -> np.ndarray:
+    """Log-mel frames [B, T // hop, n_mels] of float or int16 audio."""
+    wave = np.asarray(wave)
+    if wave.ndim == 1:
+      wave = wave[None]
+    if wave.ndim != 2:
+      raise InputError(f'wave must have shape [T] or [B, T], got {wave.shape}.')
+    if not (wave.dtype == np.int16 or np.issubdtype(wave.dtype, np.floating)):
+      raise InputError(f'wave must be int16 or float, got {wave.dtype}.')
+    if np.issubdtype(wave.dtype, np.floating) and not np.isfinite(wave).all():
+      raise InputError('wave has NaN or infinite values; clean the audio.')
+    return np.asarray(mel_lib.log_mel(quantization.to_float(wave),
+                                      self.mel_config))
+
+  def log_prob(self, audio, mel=None) -> np.ndarray:
+    """Teacher-forced ln P(sample_t | past, mel), float32 [B, T]."""
+    audio = np.asarray(audio)
+    if audio.ndim == 1:
+      audio = audio[None]
+    if audio.dtype != np.int16 or audio.ndim != 2:
+      raise InputError(f'audio must be int16 [B, T], got {audio.dtype} '
+                       f'{audio.shape}; convert with quantization.to_int16.')
+    if audio.shape[1] % self.hop_length:
+      raise InputError(f'audio length {audio.shape[1]} is not a multiple of '
+                       f'hop_length={self.hop_length}; trim it to '
+                       f'{audio.shape[1] // self.hop_length * self.hop_length}.')
+    frames = audio.shape[1] // self.hop_length
+    mel = self._check_mel(mel, audio.shape[0], frames)
+    return np.asarray(_log_prob(self.net, self.params, audio, mel))
+
+  def generate(self, mel=None, seed: int = 0, temperature: float = 1.0, *,
+               num_samples: int | None = None, batch_size: int = 1,
+               fold: bool = False, target_frames: int = 100,
+               overlap_frames: int = 8, progress=None):
+    """Samples audio with the jitted `lax.scan` sampler.
+
+    Args:
+      mel: log-mel frames [B, F, n_mels] (or [F, n_mels]); None when the
+        model is unconditional.
+      seed: PRNG seed of the draws.
+      temperature: > 0; divides the logits of both softmaxes.
+      num_samples: unconditional only: samples to generate (rounded up to
+        whole frames).
+      batch_size: unconditional only: utterances to generate.
+      fold: generate one long utterance as a batch of overlapping segments
+        of `target_frames` (+ 2 * `overlap_frames`) and cross-fade them
+        (faster; the joins are approximate, and `lp` there is cross-faded).
+      target_frames: frames per folded segment.
+      overlap_frames: frames shared by neighbouring folded segments.
+      progress: optional callable(frames_done, frames_total).
+
+    Returns:
+      audio int16 [B, F * hop] and ln P of each drawn sample under the
+      model (temperature 1), float32 [B, F * hop].
+    """
+    if not temperature > 0:
+      raise InputError(f'temperature={temperature} must be > 0.')
+    if self.model_config.conditional:
+      mel = self._check_mel(mel)
+      b, frames = mel.shape[:2]
+    else:
+      if not num_samples or num_samples <= 0:
+        raise InputError('an unconditional model needs num_samples > 0.')
+      b, frames = batch_size, -(-num_samples // self.hop_length)
+    xin = _conditioning(self.net, b, frames, self.params, mel)
+    if fold:
+      if b != 1:
+        raise InputError(f'fold=True takes one utterance, got a batch of {b}.')
+      segs = sampling.fold(xin, target_frames, overlap_frames)
+      audio, lp = self._sample(segs, seed, temperature, progress)
+      unfold = functools.partial(sampling.unfold, target=target_frames,
+                                 overlap=overlap_frames, hop=self.hop_length,
+                                 frames=frames)
+      audio = np.clip(np.round(unfold(audio.astype(np.float32))), -32768,
+                      32767).astype(np.int16)
+      return audio, unfold(lp)
+    return self._sample(xin, seed, temperature, progress)
+
+  def _sample(self, xin_BxFxG, seed, temperature, progress=None):
+    """Runs the sampler over fixed-size chunks of frames (one compile)."""
+    b, frames, _ = xin_BxFxG.shape
+    # Short inputs: the next power of two, so few shapes are ever compiled.
+    chunk = min(GENERATE_CHUNK_FRAMES, 1 << (frames - 1).bit_length())
+    padded = -(-frames // chunk) * chunk
+    xin_BxFxG = jnp.pad(xin_BxFxG, ((0, 0), (0, padded - frames), (0, 0)))
+    w = _weights(self.net, self.params)
+    key, temperature = jax.random.key(seed), jnp.float32(temperature)
+    carry, audio, lp = None, [], []
+    for start in range(0, padded, chunk):
+      a, l, carry = sampling.sample(w, xin_BxFxG[:, start:start + chunk], key,
+                                    temperature, self.hop_length, carry,
+                                    start)
+      audio.append(np.asarray(a))
+      lp.append(np.asarray(l))
+      if progress:
+        progress(min(start + chunk, frames), frames)
+    t = frames * self.hop_length
+    return (np.concatenate(audio, 1)[:, :t], np.concatenate(lp, 1)[:, :t])
+
+  def _check_mel(self, mel, batch=None, frames=None):
+    if not self.model_config.conditional:
+      return None
+    if mel is None:
+      raise InputError('this model is conditional: pass mel frames '
+                       '(voc.mel(wave)).')
+    mel = np.asarray(mel)
+    if mel.ndim == 2:
+      mel = mel[None]
+    if not np.issubdtype(mel.dtype, np.floating):
+      raise InputError(f'mel must be float, got {mel.dtype}.')
+    if mel.ndim != 3 or mel.shape[2] != self.n_mels:
+      raise InputError(f'mel must have shape [B, frames, {self.n_mels}], '
+                       f'got {mel.shape}; compute it with voc.mel(wave).')
+    if batch is not None and mel.shape[:2] != (batch, frames):
+      raise InputError(f'mel has shape {mel.shape} but the audio needs '
+                       f'[{batch}, {frames}, {self.n_mels}] '
+                       '(frames = samples // hop_length).')
+    if not np.isfinite(mel).all():
+      raise InputError('mel has NaN or infinite values; recompute it from '
+                       'clean audio.')
+    return mel.astype(np.float32)
+
+
+def init_params(config, key):
+  """Initial parameters of the model of `config` (shape-independent)."""
+  net = model_lib.WaveRNN(model_lib.ModelConfig.from_config(config))
+  hop = config.mel.hop_length
+  audio = jnp.zeros((1, hop), jnp.int16)
+  mel = jnp.zeros((1, 1, config.mel.n_mels), jnp.float32)
+  return jax.jit(net.init)(key, audio, mel if config.model.conditional else None)
