@@ -1,0 +1,134 @@
+"""The Vocoder API: train/sample agreement, the sampler oracle, errors."""
+
+import jax
+import numpy as np
+import pytest
+
+from experiments import wavernn
+from wavernn_jax import numpy_sampler
+from wavernn_jax import sampling
+from wavernn_jax import vocoder as vocoder_lib
+
+FRAMES = 6
+
+
+@pytest.fixture(scope='module')
+def voc():
+  config = wavernn.get_config('preset=tiny')
+  v = vocoder_lib.Vocoder.from_config(config, seed=0)
+  # Larger random weights than the init, so the distributions are peaky and
+  # any mismatch between the two graphs shows.
+  v.params = jax.tree_util.tree_map(lambda x: x * 3.0, v.params)
+  return v
+
+
+def _mel(voc, seed=0, batch=1, frames=FRAMES):
+  rng = np.random.default_rng(seed)
+  wave = 0.3 * rng.normal(size=(batch, frames * voc.hop_length))
+  return voc.mel(wave.astype(np.float32))
+
+
+def test_properties(voc):
+  assert (voc.sample_rate, voc.hop_length, voc.n_mels) == (16000, 64, 16)
+  assert all(isinstance(x, int) for x in (voc.sample_rate, voc.hop_length,
+                                          voc.n_mels))
+
+
+def test_mel_accepts_int16_and_float_1d_and_2d(voc):
+  wave = (np.sin(np.arange(640) / 5) * 0.5).astype(np.float32)
+  m1 = voc.mel(wave)
+  m2 = voc.mel(np.round(wave * 32768).astype(np.int16)[None])
+  assert m1.shape == (1, 10, 16)
+  np.testing.assert_allclose(m1, m2, atol=1e-2)  # int16 rounding.
+
+
+@pytest.mark.parametrize('temperature', [1.0, 0.7])
+def test_generate_agrees_with_log_prob(voc, temperature):
+  """ln P reported by the sampler == teacher-forced ln P of its output."""
+  mel = _mel(voc, batch=2)
+  audio, lp = voc.generate(mel, seed=3, temperature=temperature)
+  assert audio.dtype == np.int16 and audio.shape == (2, FRAMES * 64)
+  lp_tf = voc.log_prob(audio, mel)
+  np.testing.assert_allclose(lp, lp_tf, rtol=1e-4, atol=1e-4)
+  assert len(np.unique(audio)) > 10  # really sampled, not constant.
+
+
+def test_sampler_matches_numpy_reference(voc):
+  mel = _mel(voc, seed=1)
+  audio, _ = voc.generate(mel, seed=5)
+  w = vocoder_lib._weights(voc.net, voc.params)
+  xin = vocoder_lib._conditioning(voc.net, 1, FRAMES, voc.params, mel)
+  key = jax.random.key(5)
+  uniforms = np.stack([jax.random.uniform(jax.random.fold_in(key, k),
+                                          (64, 1, 2)) for k in range(FRAMES)])
+  ref = numpy_sampler.NumpySampler(w).run(np.asarray(xin), uniforms)
+  # float32 rounding may flip a draw that sits on a CDF boundary; the rest
+  # (and the first samples) must match exactly.
+  assert (ref == audio).mean() > 0.95
+  np.testing.assert_array_equal(ref[:, :32], audio[:, :32])
+
+
+def test_generate_is_deterministic_per_seed(voc):
+  mel = _mel(voc)
+  a1, _ = voc.generate(mel, seed=1)
+  a2, _ = voc.generate(mel, seed=1)
+  a3, _ = voc.generate(mel, seed=2)
+  np.testing.assert_array_equal(a1, a2)
+  assert (a1 != a3).any()
+
+
+def test_long_inputs_reuse_one_compile(voc):
+  n = vocoder_lib.GENERATE_CHUNK_FRAMES
+  voc.generate(_mel(voc, frames=n + 3))
+  size = sampling.sample._cache_size()
+  audio, _ = voc.generate(_mel(voc, frames=2 * n + 17))
+  assert sampling.sample._cache_size() == size
+  assert audio.shape == (1, (2 * n + 17) * 64)
+
+
+def test_folded_generation_shape_and_continuity(voc):
+  mel = _mel(voc, frames=40)
+  audio, lp = voc.generate(mel, fold=True, target_frames=10, overlap_frames=2)
+  assert audio.shape == (1, 40 * 64) and lp.shape == audio.shape
+  assert np.isfinite(lp).all()
+
+
+def test_crossfade_weights_sum_to_one():
+  w = sampling.crossfade_weights(10, 2, 4)
+  step = 10 * 4
+  total = np.zeros(3 * step + len(w))
+  for k in range(4):
+    total[k * step:k * step + len(w)] += w
+  # Away from the outer ends, neighbouring fades add up to exactly one.
+  np.testing.assert_allclose(total[len(w) - 8:3 * step], 1.0, atol=1e-6)
+
+
+def test_unconditional_mode():
+  config = wavernn.get_config('preset=tiny,conditional=false')
+  v = vocoder_lib.Vocoder.from_config(config)
+  audio, lp = v.generate(None, num_samples=300, batch_size=2)
+  assert audio.shape == (2, 320)
+  np.testing.assert_allclose(v.log_prob(audio, None), lp, rtol=1e-4,
+                             atol=1e-4)
+
+
+@pytest.mark.parametrize('mel, match', [
+    (np.zeros((1, 4, 7), np.float32), 'shape'),
+    (np.zeros((1, 4, 16), np.int32), 'float'),
+    (np.full((1, 4, 16), np.nan, np.float32), 'NaN'),
+    (None, 'conditional'),
+])
+def test_bad_mel_is_refused(voc, mel, match):
+  with pytest.raises(vocoder_lib.InputError, match=match):
+    voc.generate(mel)
+
+
+def test_bad_audio_is_refused(voc):
+  with pytest.raises(vocoder_lib.InputError, match='int16'):
+    voc.log_prob(np.zeros((1, 128), np.float32), np.zeros((1, 2, 16)))
+  with pytest.raises(vocoder_lib.InputError, match='multiple'):
+    voc.log_prob(np.zeros((1, 100), np.int16), np.zeros((1, 1, 16)))
+  with pytest.raises(vocoder_lib.InputError, match='shape'):
+    voc.log_prob(np.zeros((1, 128), np.int16), np.zeros((1, 3, 16)))
+  with pytest.raises(vocoder_lib.InputError, match='temperature'):
+    voc.generate(_mel(voc), temperature=0.0)
