@@ -220,8 +220,9 @@ def persistent_line_fraction(audio_int16: np.ndarray, sample_rate: int):
   pair_N = active_N[:-1] & active_N[1:]
   if not pair_N.any():
     return None, active_seconds
-  # Zero-padding to ~2 Hz bins, so the parabolic refinement resolves 1 Hz.
-  nfft = 2**int(np.ceil(np.log2(sample_rate / 2)))
+  # 4x zero-padding: the parabolic refinement then resolves well under 1 Hz,
+  # and its bias is the same in both frames of a steady line.
+  nfft = 4 * 2**int(np.ceil(np.log2(frame)))
   bin_hz = sample_rate / nfft
   frames_NxF = frames_NxF - frames_NxF.mean(axis=1, keepdims=True)
   first_PxF = frames_NxF[:-1][pair_N]

@@ -78,7 +78,7 @@ def _train_step(net, mel_cfg, ctx, tx, state: TrainState, window):
   updates, opt_state = tx.update(grads, state.opt_state, state.params)
   params = optax.apply_updates(state.params, updates)
   metrics = dict(aux, loss=loss, nll_bits=loss / LN2,
-                 grad_norm=optax.global_norm(grads))
+                 grad_norm=optax.tree.norm(grads))
   return TrainState(state.step + 1, params, opt_state), metrics
 
 

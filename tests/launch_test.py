@@ -1,0 +1,78 @@
+"""The command line: train, evaluate and vocode, and its error lines."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests import fake_corpus
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _run(*args, check=True):
+  env = dict(os.environ, JAX_PLATFORMS='cpu')
+  proc = subprocess.run([sys.executable, 'launch.py', *args], cwd=ROOT,
+                        env=env, capture_output=True, text=True, timeout=600)
+  if check and proc.returncode:
+    raise AssertionError(f'{args} failed:\n{proc.stderr[-3000:]}')
+  return proc
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+  root = tmp_path_factory.mktemp('cli')
+  lj = fake_corpus.make_ljspeech(str(root / 'lj'))
+  workdir = str(root / 'wd')
+  _run('--config=experiments/wavernn.py:preset=tiny,steps=3',
+       f'--config.data.name=wav_folder', f'--config.data.manual_dir={lj}',
+       f'--config.data.data_dir={root / "tfds"}', f'--workdir={workdir}')
+  return root, lj, workdir
+
+
+def test_evaluate_prints_json_last_line(trained):
+  _, lj, workdir = trained
+  proc = _run('--mode=evaluate', f'--workdir={workdir}')
+  result = json.loads(proc.stdout.strip().splitlines()[-1])
+  assert result['num_samples'] > 0 and result['step'] == 3
+  assert 8 < result['nll_bits_per_sample'] < 20  # an untrained model.
+  assert 'lpc_bits_per_sample' in result
+  proc = _run('--mode=evaluate', f'--workdir={workdir}',
+              f'--wav_dir={lj}/wavs')
+  result = json.loads(proc.stdout.strip().splitlines()[-1])
+  assert result['num_utterances'] == 24
+
+
+def test_vocode_writes_wav_and_png(trained):
+  root, lj, workdir = trained
+  out = str(root / 'out.wav')
+  _run('--mode=vocode', f'--workdir={workdir}',
+       f'--input={lj}/wavs/utt000.wav', f'--output={out}')
+  audio, sr = sf.read(out, dtype='int16')
+  original, _ = sf.read(f'{lj}/wavs/utt000.wav', dtype='int16')
+  assert sr == 16000 and len(audio) == len(original) // 64 * 64
+  assert os.path.getsize(str(root / 'out.png')) > 1000
+  assert np.std(audio) > 0
+
+
+@pytest.mark.parametrize('args, match', [
+    (['--mode=evaluate', '--workdir={empty}'], 'no checkpoint'),
+    (['--mode=vocode', '--workdir={wd}', '--input={root}/missing.wav',
+      '--output={root}/x.wav'], 'missing.wav'),
+    (['--mode=vocode', '--workdir={wd}', '--input={lj}/wavs/utt001.wav',
+      '--output=/nonexistent_dir/x.wav'], 'not a writable folder'),
+    (['--config=experiments/wavernn.py:preset=tiny,hidden=-2',
+      '--workdir={empty}'], 'hidden'),
+])
+def test_user_errors_give_one_line_and_exit_1(trained, tmp_path, args, match):
+  root, lj, workdir = trained
+  fill = dict(empty=str(tmp_path / 'empty'), wd=workdir, root=root, lj=lj)
+  proc = _run(*[a.format(**fill) for a in args], check=False)
+  assert proc.returncode == 1
+  last = proc.stderr.strip().splitlines()[-1]
+  assert last.startswith('error: ') and match in last
+  assert 'Traceback' not in proc.stderr

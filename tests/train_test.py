@@ -1,0 +1,100 @@
+"""Training on a tiny synthetic corpus: runs, checkpoints, resumes."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from experiments import wavernn
+from tests import fake_corpus
+from wavernn_jax import checkpoint
+from wavernn_jax import config_checks
+from wavernn_jax import train
+from wavernn_jax import vocoder as vocoder_lib
+
+
+@pytest.fixture(scope='module')
+def corpus(tmp_path_factory):
+  root = tmp_path_factory.mktemp('corpus')
+  fake_corpus.make_ljspeech(str(root / 'lj'))
+  return str(root)
+
+
+def tiny_config(corpus, **train_overrides):
+  config = wavernn.get_config('preset=tiny')
+  config.data.name = 'wav_folder'
+  config.data.manual_dir = os.path.join(corpus, 'lj')
+  config.data.data_dir = os.path.join(corpus, 'tfds')
+  config.train.update(train_overrides)
+  return config
+
+
+def _logged_steps(workdir):
+  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
+    return [r['step'] for r in map(json.loads, f) if r['split'] == 'train']
+
+
+def test_train_then_resume(corpus, tmp_path):
+  workdir = str(tmp_path / 'wd')
+  result = train.train_and_evaluate(tiny_config(corpus, steps=4), workdir)
+  assert result['step'] == 4 and np.isfinite(result['nll_bits'])
+  ckpt = checkpoint.Checkpointer(workdir)
+  assert ckpt.latest_step() == 4
+  first = ckpt.restore_params(4)['params']
+  assert os.path.exists(os.path.join(workdir, 'loss.png'))
+  assert any(f.startswith('events') for f in os.listdir(
+      os.path.join(workdir, 'tb')))
+
+  result = train.train_and_evaluate(tiny_config(corpus, steps=6), workdir)
+  assert result['step'] == 6
+  assert _logged_steps(workdir) == [1, 2, 3, 4, 5, 6]  # resumed, not redone.
+  second = checkpoint.Checkpointer(workdir).restore_params(6)['params']
+  assert not np.allclose(first['R'], second['R'])
+  voc = vocoder_lib.Vocoder.restore(workdir)
+  assert voc.step == 6
+  np.testing.assert_array_equal(voc.params['params']['R'], second['R'])
+
+
+def test_loss_falls_on_the_corpus(corpus, tmp_path):
+  config = tiny_config(corpus, steps=30, learning_rate=1e-2, eval_every=30,
+                       log_every=5)
+  train.train_and_evaluate(config, str(tmp_path / 'wd'))
+  with open(os.path.join(tmp_path, 'wd', 'metrics.jsonl')) as f:
+    rows = [json.loads(l) for l in f]
+  train_nll = [r['nll_bits'] for r in rows if r['split'] == 'train']
+  assert train_nll[-1] < train_nll[0] - 1.0  # bits/sample.
+
+
+def test_checkpoint_of_another_model_is_refused(corpus, tmp_path):
+  workdir = str(tmp_path / 'wd')
+  train.train_and_evaluate(tiny_config(corpus, steps=2), workdir)
+  other = tiny_config(corpus, steps=4)
+  other.model.hidden = 48
+  with pytest.raises(checkpoint.CheckpointError, match='model.hidden=32'):
+    train.train_and_evaluate(other, workdir)
+
+
+@pytest.mark.parametrize('section, key, value, match', [
+    ('model', 'hidden', -4, 'hidden'),
+    ('data', 'crop_samples', 100, 'multiple of mel.hop_length'),
+    ('train', 'steps', 0, 'train.steps'),
+    ('data', 'name', 'nope', 'data.name'),
+    ('mel', 'fmax', 1e5, 'fmax'),
+])
+def test_bad_config_values_are_refused(section, key, value, match):
+  config = wavernn.get_config('preset=tiny')
+  config[section][key] = value
+  with pytest.raises(config_checks.ConfigError, match=match):
+    config_checks.validate(config)
+
+
+def test_config_args_are_typed():
+  config = wavernn.get_config('preset=tiny,hidden=64,conditional=false,'
+                              'steps=7,ckpt_every=3,seed=5')
+  assert (config.model.hidden, config.model.conditional, config.train.steps,
+          config.train.ckpt_every, config.seed) == (64, False, 7, 3, 5)
+  with pytest.raises(ValueError, match='hidden'):
+    wavernn.get_config('hidden=big')
+  with pytest.raises(ValueError, match='key=value'):
+    wavernn.get_config('hiden=3')
