@@ -7,6 +7,7 @@ r"""Train, evaluate and vocode with wavernn_jax.
 """
 
 import json
+import logging as std_logging
 import os
 import sys
 
@@ -86,7 +87,15 @@ def run(argv):
   print(json.dumps(result))
 
 
+def _quiet_libraries(record: std_logging.LogRecord) -> bool:
+  """Drops the INFO chatter of checkpointing and compiler internals."""
+  noisy = ('/orbax/', '/jax/_src/', '/absl/')
+  return record.levelno >= std_logging.WARNING or not any(
+      n in record.pathname for n in noisy)
+
+
 def main(argv):
+  logging.get_absl_handler().addFilter(_quiet_libraries)
   try:
     run(argv)
   except USER_ERRORS as e:

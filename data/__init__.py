@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 
 from absl import logging
 import numpy as np
+import tensorflow_datasets as tfds
 
 from wavernn_jax import audio_io
 
@@ -77,7 +78,9 @@ def screen(utterances: Iterable[Utterance], sample_rate: int, strict: bool,
   """
   splits = {}
   unreadable, errors, dropped = [], [], []
-  for utt in utterances:
+  # A progress bar: on a large corpus this pass takes minutes.
+  for utt in tfds.core.utils.tqdm(list(utterances), unit=' files',
+                                  desc=f'{dataset}: screening files'):
     try:
       audio = audio_io.read_audio(utt.path, sample_rate)
     except audio_io.AudioFileError as e:

@@ -8,8 +8,9 @@ import soundfile as sf
 
 from wavernn_jax import audio_io
 
-ASTERISK_BEEP = '/usr/share/asterisk/sounds/en_US_f_Allison/beep.g722'
-ASTERISK_SPEECH = '/usr/share/asterisk/sounds/en_US_f_Allison/auth-thankyou.g722'
+ASTERISK_DIR = '/usr/share/asterisk/sounds/en_US_f_Allison'
+ASTERISK_SPEECH = f'{ASTERISK_DIR}/auth-thankyou.g722'
+ASTERISK_BEEP = f'{ASTERISK_DIR}/beep.g722'
 
 
 def _sine(freq_hz, seconds, sample_rate, amplitude=0.25):
@@ -97,9 +98,10 @@ def test_non_finite_samples_raise(tmp_path):
     audio_io.read_audio(path, 16000)
 
 
-def test_missing_file_raises(tmp_path):
-  with pytest.raises(audio_io.AudioFileError, match='missing.g722'):
-    audio_io.read_audio(tmp_path / 'missing.g722', 16000)
+@pytest.mark.parametrize('name', ['missing.wav', 'missing.g722'])
+def test_missing_file_raises(tmp_path, name):
+  with pytest.raises(audio_io.AudioFileError, match=f'{name}: .*[Nn]o such'):
+    audio_io.read_audio(tmp_path / name, 16000)
 
 
 @pytest.mark.parametrize('make', [

@@ -28,7 +28,8 @@ def _random_weights(seed=0):
 
 def _numpy_step(w, h, cond, c_prev, f_prev, c_t):
   """PAPER.md §1, written out with an explicit masked I* of shape (3H, 3)."""
-  w = {k: np.asarray(v, np.float64) for k, v in w.items()}
+  # The paper's matrices are [outputs, inputs]: transpose our [in, out] ones.
+  w = {k: np.asarray(v, np.float64).T for k, v in w.items()}
   sig = lambda z: 1 / (1 + np.exp(-z))
   scale = lambda b: b / 127.5 - 1
   x = np.array([scale(c_prev), scale(f_prev), scale(c_t)])
@@ -147,3 +148,21 @@ def test_context_frames_match_whole_utterance():
 def test_bad_hidden_size_is_refused(hidden):
   with pytest.raises(ValueError, match='hidden'):
     model.ModelConfig(hidden=hidden)
+
+
+def test_teacher_forced_scan_equals_stepping_the_cell():
+  """Training's vectorised path and the sampler's step agree on logits."""
+  net, params, w = _random_weights()
+  rng = np.random.default_rng(5)
+  audio = rng.integers(-20000, 20000, (2, 12)).astype(np.int16)
+  mel = rng.normal(size=(2, 3, 6)).astype(np.float32)
+  _, _, logits = net.apply(params, audio, mel, return_logits=True)
+  xin = net.apply(params, mel, 2, 3, method='condition')
+  c, f = quantization.split(audio)
+  h = np.zeros((2, H), np.float32)
+  pc, pf = np.full(2, 128), np.zeros(2, int)
+  for t in range(12):
+    h, step_logits = model.cell(w, h, xin[:, t // 4], pc, pf, c[:, t])
+    np.testing.assert_allclose(logits[:, t], step_logits, rtol=1e-4,
+                               atol=1e-4)
+    pc, pf = c[:, t], f[:, t]

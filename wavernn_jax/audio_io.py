@@ -18,7 +18,7 @@ import scipy.signal
 import soundfile as sf
 
 G722_SAMPLE_RATE = 16000  # Hz; G.722 is wideband 16 kHz audio.
-_G722_BIT_RATE = 64000  # bit/s; the rate of the Asterisk prompts (2 samples/byte).
+_G722_BIT_RATE = 64000  # bit/s, as the Asterisk prompts: 2 samples per byte
 
 # Silence/tone screening thresholds (see `is_silent_or_tone`).
 _FRAME_SECONDS = 0.032  # analysis frame (non-overlapping), s
@@ -80,6 +80,8 @@ def encode_g722(audio_int16: np.ndarray) -> bytes:
 
 def _read_soundfile(path) -> tuple[np.ndarray, int]:
   """Returns float64 samples `[T, C]` in [-1, 1] and the file's rate in Hz."""
+  if not os.path.isfile(path):  # libsndfile would only say 'System error'
+    raise _fail(path, 'no such file', 'check the path')
   try:
     audio_TxC, rate = sf.read(path, dtype='float64', always_2d=True)
   except (sf.LibsndfileError, RuntimeError, TypeError) as e:
@@ -194,7 +196,8 @@ def _peak_hz(power_NxK: np.ndarray, k_N: np.ndarray, bin_hz: float):
   return (k_N + delta) * bin_hz
 
 
-def persistent_line_fraction(audio_int16: np.ndarray, sample_rate: int):
+def persistent_line_fraction(audio_int16: np.ndarray,
+                             sample_rate: int) -> tuple[float | None, float]:
   """Share of consecutive active frame pairs whose spectral peak persists.
 
   For each pair of consecutive active frames, the strongest peak of the
@@ -225,12 +228,11 @@ def persistent_line_fraction(audio_int16: np.ndarray, sample_rate: int):
   nfft = 4 * 2**int(np.ceil(np.log2(frame)))
   bin_hz = sample_rate / nfft
   frames_NxF = frames_NxF - frames_NxF.mean(axis=1, keepdims=True)
-  first_PxF = frames_NxF[:-1][pair_N]
-  second_PxF = frames_NxF[1:][pair_N]
-  window_F = np.hanning(frame)
-  power1_PxK = np.abs(np.fft.rfft(first_PxF * window_F, n=nfft, axis=1))**2
-  power2_PxK = np.abs(np.fft.rfft(second_PxF * window_F, n=nfft, axis=1))**2
-  num_bins = power1_PxK.shape[1]
+  power_NxK = np.abs(np.fft.rfft(frames_NxF * np.hanning(frame), n=nfft,
+                                 axis=1))**2
+  power1_PxK = power_NxK[:-1][pair_N]  # first frame of each active pair
+  power2_PxK = power_NxK[1:][pair_N]  # second frame
+  num_bins = power_NxK.shape[1]
   k_P = np.argmax(power1_PxK, axis=1)
   f_P = _peak_hz(power1_PxK, k_P, bin_hz)
   # Strongest bin of the second frame within +-_LINE_SEARCH_HZ of k.

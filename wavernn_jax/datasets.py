@@ -21,10 +21,11 @@ NAMES = ('asterisk_allison', 'wav_folder')
 def _builder(name: str, data_dir: str, manual_dir: str | None,
              sample_rate: int | None):
   """Returns (builder, download config) for a dataset name."""
+  # pylint: disable=g-import-not-at-top
   # Imported here: the builders register with TFDS on import, and live in
   # `data/` at the repo root rather than in this package.
   if name == 'asterisk_allison':
-    from data.asterisk_allison import asterisk_allison_dataset_builder as lib  # pylint: disable=g-import-not-at-top
+    from data.asterisk_allison import asterisk_allison_dataset_builder as lib
     if sample_rate not in (None, lib.SAMPLE_RATE):
       raise ValueError(
           f'asterisk_allison is stored at {lib.SAMPLE_RATE} Hz, not '
@@ -32,7 +33,7 @@ def _builder(name: str, data_dir: str, manual_dir: str | None,
     builder = lib.AsteriskAllison(data_dir=data_dir)
     return builder, tfds.download.DownloadConfig(try_download_gcs=False)
   if name == 'wav_folder':
-    from data.wav_folder import wav_folder_dataset_builder as lib  # pylint: disable=g-import-not-at-top
+    from data.wav_folder import wav_folder_dataset_builder as lib
     if manual_dir is None:
       raise ValueError('wav_folder needs manual_dir: the folder of your audio')
     if sample_rate not in lib.SAMPLE_RATES:
@@ -61,7 +62,7 @@ def load_split(name: str, split: str, data_dir: str,
     name: 'asterisk_allison' or 'wav_folder'.
     split: 'train', 'validation' or 'test' (TFDS slices like 'train[:10]'
       also work).
-    data_dir: where prepared datasets are stored.
+    data_dir: where prepared datasets are stored ('~' is expanded).
     manual_dir: wav_folder only: the folder of audio (LJSpeech or plain).
     sample_rate: Hz; asterisk_allison: None or 16000; wav_folder: 16000,
       22050 or 24000.
@@ -73,6 +74,10 @@ def load_split(name: str, split: str, data_dir: str,
   Raises:
     ValueError: unknown name, bad sample rate, or an empty or absent split.
   """
+  # TFDS does not expand '~'; unexpanded, it would build under ./~/.
+  data_dir = os.path.expanduser(os.fspath(data_dir))
+  if manual_dir is not None:
+    manual_dir = os.path.expanduser(os.fspath(manual_dir))
   builder, download_config = _builder(name, data_dir, manual_dir, sample_rate)
   if not builder.data_path.exists():
     logging.info('Preparing %s in %s (first use).', name, builder.data_path)

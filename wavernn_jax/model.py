@@ -5,12 +5,15 @@ frame), M mel bins, H hidden size, H2 = H / 2, G = 3H gate pre-activations.
 Gates are laid out [u | r | e]; each gate is split into a coarse half and a
 fine half of H2 units, so a G-vector reshapes to [3, 2, H2].
 
-All weight matrices are stored as [outputs, inputs] (rows are outputs), as in
-the paper: R is ONE matrix [3H, H] = [R_u; R_r; R_e].
+All weight matrices are stored as [inputs, outputs] (Flax's Dense layout), so
+every product is `x @ W` and XLA never transposes a weight inside the
+sampling loop. The paper's R, ONE matrix [3H, H] = [R_u; R_r; R_e], is the
+transpose of our `R` [H, 3H].
 
-The cell is written once, as pure functions of the weights (`recur`, `coarse`,
-`fine`), and used both by the teacher-forced scan (training, `log_prob`) and
-by the step-by-step sampler (`sampling.py`).
+The cell is written once, as pure functions of the weights (`recur`,
+`input_term`, `c_term`, `gru`, `head`), and used both by the teacher-forced
+scan (training, `log_prob`), where only the recurrence is sequential, and by
+the step-by-step sampler (`sampling.py`, through `coarse` and `fine`).
 """
 
 import dataclasses
@@ -25,9 +28,8 @@ from wavernn_jax import quantization
 
 Weights = dict[str, Any]
 
-# Init for [out, in] matrices: variance 1 / fan_in.
-_matrix_init = nn.initializers.variance_scaling(
-    1.0, 'fan_in', 'truncated_normal', in_axis=1, out_axis=0)
+# Init for [in, out] matrices: variance 1 / fan_in.
+_matrix_init = nn.initializers.lecun_normal()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,50 +69,61 @@ class ModelConfig:
 
 def recur(w: Weights, h_BxH):
   """R h: the one recurrent mat-vec per step, reshaped [B, 3, 2, H2]."""
-  rh_BxG = h_BxH @ w['R'].T
+  rh_BxG = h_BxH @ w['R']
   return rh_BxG.reshape(h_BxH.shape[0], 3, 2, -1)
 
 
-def input_term(w: Weights, xin_BxG, prev_c_B, prev_f_B):
-  """I* [c_{t-1}, f_{t-1}] + conditioning + bias, reshaped [B, 3, 2, H2]."""
-  prev_Bx2 = jnp.stack([quantization.scale(prev_c_B),
-                        quantization.scale(prev_f_B)], axis=-1)
-  x_BxG = xin_BxG + prev_Bx2 @ w['I_prev'].T
-  return x_BxG.reshape(x_BxG.shape[0], 3, 2, -1)
+def input_term(w: Weights, xin_xG, prev_c, prev_f):
+  """I* [c_{t-1}, f_{t-1}] + conditioning + bias, reshaped [..., 3, 2, H2].
+
+  Leading dims of `xin_xG` broadcast against those of the previous bytes.
+  """
+  prev_x2 = jnp.stack([quantization.scale(prev_c),
+                       quantization.scale(prev_f)], axis=-1)
+  x_xG = xin_xG + prev_x2 @ w['I_prev']
+  return x_xG.reshape(x_xG.shape[:-1] + (3, 2, -1))
 
 
-def _gru(h_BxH2, rh_Bx3xH2, x_Bx3xH2):
-  """One half of the GRU update; r multiplies (R_e h), as in the paper."""
-  u = jax.nn.sigmoid(rh_Bx3xH2[:, 0] + x_Bx3xH2[:, 0])
-  r = jax.nn.sigmoid(rh_Bx3xH2[:, 1] + x_Bx3xH2[:, 1])
-  e = jnp.tanh(r * rh_Bx3xH2[:, 2] + x_Bx3xH2[:, 2])
-  return u * h_BxH2 + (1.0 - u) * e
+def c_term(w: Weights, c):
+  """The masked part of I*: c_t's input to the fine halves, [..., 3, H2]."""
+  return quantization.scale(c)[..., None, None] * w['I_c'][0].reshape(3, -1)
 
 
-def _head(w: Weights, y_BxH2, first: str, second: str):
-  hid = jax.nn.relu(y_BxH2 @ w[first].T + w['b_' + first])
-  return hid @ w[second].T + w['b_' + second]
+def gru(h, rh, x):
+  """GRU update; gates on axis 1 of rh and x ([B, 3, ...], h is [B, ...]).
+
+  Works on one half ([B, 3, H2]) or both halves ([B, 3, 2, H2]) alike. r
+  multiplies (R_e h), as in the paper.
+  """
+  u = jax.nn.sigmoid(rh[:, 0] + x[:, 0])
+  r = jax.nn.sigmoid(rh[:, 1] + x[:, 1])
+  e = jnp.tanh(r * rh[:, 2] + x[:, 2])
+  return u * h + (1.0 - u) * e
+
+
+def head(w: Weights, y, first: str, second: str):
+  """O_second relu(O_first y + b) + b: logits [..., 256]."""
+  hid = jax.nn.relu(y @ w[first] + w['b_' + first])
+  return hid @ w[second] + w['b_' + second]
 
 
 def coarse(w: Weights, h_BxH, rh_Bx3x2xH2, x_Bx3x2xH2):
   """Coarse half of the new state and the coarse logits (no c_t input)."""
   h2 = h_BxH.shape[-1] // 2
-  yc_BxH2 = _gru(h_BxH[:, :h2], rh_Bx3x2xH2[:, :, 0], x_Bx3x2xH2[:, :, 0])
-  return yc_BxH2, _head(w, yc_BxH2, 'O1', 'O2')
+  yc_BxH2 = gru(h_BxH[:, :h2], rh_Bx3x2xH2[:, :, 0], x_Bx3x2xH2[:, :, 0])
+  return yc_BxH2, head(w, yc_BxH2, 'O1', 'O2')
 
 
 def fine(w: Weights, h_BxH, rh_Bx3x2xH2, x_Bx3x2xH2, c_B):
   """Fine half of the new state and the fine logits, given c_t."""
   h2 = h_BxH.shape[-1] // 2
-  c_term_Bx3xH2 = (quantization.scale(c_B)[:, None] *
-                   w['I_c'][:, 0]).reshape(-1, 3, h2)
-  yf_BxH2 = _gru(h_BxH[:, h2:], rh_Bx3x2xH2[:, :, 1],
-                 x_Bx3x2xH2[:, :, 1] + c_term_Bx3xH2)
-  return yf_BxH2, _head(w, yf_BxH2, 'O3', 'O4')
+  yf_BxH2 = gru(h_BxH[:, h2:], rh_Bx3x2xH2[:, :, 1],
+                x_Bx3x2xH2[:, :, 1] + c_term(w, c_B))
+  return yf_BxH2, head(w, yf_BxH2, 'O3', 'O4')
 
 
 def cell(w: Weights, h_BxH, xin_BxG, prev_c_B, prev_f_B, c_B):
-  """Teacher-forced step: new state [B, H] and logits [B, 2, 256]."""
+  """One step as the sampler takes it: new state [B, H], logits [B, 2, 256]."""
   rh = recur(w, h_BxH)
   x = input_term(w, xin_BxG, prev_c_B, prev_f_B)
   yc, logits_c = coarse(w, h_BxH, rh, x)
@@ -145,16 +158,16 @@ class WaveRNN(nn.Module):
 
   def setup(self):
     h, h2 = self.cfg.hidden, self.cfg.hidden // 2
-    self.R = self.param('R', nn.initializers.orthogonal(), (3 * h, h))
-    self.I_prev = self.param('I_prev', _matrix_init, (3 * h, 2))
+    self.R = self.param('R', nn.initializers.orthogonal(), (h, 3 * h))
+    self.I_prev = self.param('I_prev', _matrix_init, (2, 3 * h))
     # Masked part of I*: c_t reaches only the fine halves of u, r, e.
-    self.I_c = self.param('I_c', _matrix_init, (3 * h2, 1))
+    self.I_c = self.param('I_c', _matrix_init, (1, 3 * h2))
     self.b_I = self.param('b_I', nn.initializers.zeros, (3 * h,))
-    for name, shape in (('O1', (h2, h2)), ('O2', (256, h2)),
-                        ('O3', (h2, h2)), ('O4', (256, h2))):
+    for name, shape in (('O1', (h2, h2)), ('O2', (h2, 256)),
+                        ('O3', (h2, h2)), ('O4', (h2, 256))):
       setattr(self, name, self.param(name, _matrix_init, shape))
       setattr(self, 'b_' + name,
-              self.param('b_' + name, nn.initializers.zeros, shape[:1]))
+              self.param('b_' + name, nn.initializers.zeros, shape[1:]))
     if self.cfg.conditional:
       self.conditioner = Conditioner(self.cfg)
 
@@ -201,37 +214,49 @@ class WaveRNN(nn.Module):
 
 def teacher_forced(w: Weights, audio_BxT, xin_BxFxG, prev_B,
                    return_logits=False):
-  """Scans `cell` over frames (outer) and samples within a frame (inner)."""
+  """Teacher-forced ln P of every sample, frame by frame.
+
+  With the inputs known, only the recurrence (R h and the gates) is
+  sequential: per frame, the input terms of its P steps (with c_t into the
+  fine halves) are computed at once, the P steps of `gru` are scanned, and
+  the heads run on the P new states at once. Same functions as `cell`.
+  """
   b, t = audio_BxT.shape
   f = xin_BxFxG.shape[1]
   p = t // f
+  hidden = w['R'].shape[0]
   full_BxT1 = jnp.concatenate([prev_B[:, None], audio_BxT], axis=1)
   c_BxT1, f_BxT1 = quantization.split(full_BxT1)
-  # [F, P, B] per-step inputs: previous and current bytes.
-  to_steps = lambda x: x.T.reshape(f, p, b)
+  to_steps = lambda x: x.T.reshape(f, p, b)  # [B, T] -> [F, P, B].
   steps = (to_steps(c_BxT1[:, :-1]), to_steps(f_BxT1[:, :-1]),
            to_steps(c_BxT1[:, 1:]), to_steps(f_BxT1[:, 1:]))
 
-  def sample_step(h, inputs, xin_BxG):
-    pc, pf, c, fi = inputs
-    h, logits_Bx2x256 = cell(w, h, xin_BxG, pc, pf, c)
-    lp = jax.nn.log_softmax(logits_Bx2x256)
-    lp_c = jnp.take_along_axis(lp[:, 0], c[:, None], 1)[:, 0]
-    lp_f = jnp.take_along_axis(lp[:, 1], fi[:, None], 1)[:, 0]
-    return h, (lp_c, lp_f, logits_Bx2x256 if return_logits else None)
+  def recurrence(h_BxH, x_Bx3x2xH2):
+    h_Bx2xH2 = gru(h_BxH.reshape(b, 2, -1), recur(w, h_BxH), x_Bx3x2xH2)
+    h_BxH = h_Bx2xH2.reshape(b, hidden)
+    return h_BxH, h_BxH
 
-  def frame_step(h, frame_inputs):
-    xin_BxG, inputs = frame_inputs
-    return jax.lax.scan(lambda h, x: sample_step(h, x, xin_BxG), h, inputs)
+  def frame_step(h_BxH, frame_inputs):
+    xin_BxG, (pc, pf, c, fi) = frame_inputs
+    x_PxBx3x2xH2 = input_term(w, xin_BxG, pc, pf)
+    x_PxBx3x2xH2 = x_PxBx3x2xH2.at[..., 1, :].add(c_term(w, c))
+    h_BxH, h_PxBxH = jax.lax.scan(recurrence, h_BxH, x_PxBx3x2xH2)
+    logits_c = head(w, h_PxBxH[..., :hidden // 2], 'O1', 'O2')
+    logits_f = head(w, h_PxBxH[..., hidden // 2:], 'O3', 'O4')
+    lp_c = jnp.take_along_axis(jax.nn.log_softmax(logits_c), c[..., None],
+                               -1)[..., 0]
+    lp_f = jnp.take_along_axis(jax.nn.log_softmax(logits_f), fi[..., None],
+                               -1)[..., 0]
+    logits = jnp.stack([logits_c, logits_f], 2) if return_logits else None
+    return h_BxH, (lp_c, lp_f, logits)
 
-  h0 = jnp.zeros((b, w['R'].shape[1]), jnp.float32)
+  h0 = jnp.zeros((b, hidden), jnp.float32)
   _, (lp_c, lp_f, logits) = jax.lax.scan(
       frame_step, h0, (jnp.swapaxes(xin_BxFxG, 0, 1), steps))
-  from_steps = lambda x: x.reshape(t, b).T  # [F, P, B] -> [B, T]
+  from_steps = lambda x: x.reshape(t, b).T  # [F, P, B] -> [B, T].
   out = (from_steps(lp_c), from_steps(lp_f))
   if return_logits:
-    logits = jnp.moveaxis(logits.reshape(t, b, 2, 256), 0, 1)
-    out += (logits,)
+    out += (jnp.moveaxis(logits.reshape(t, b, 2, 256), 0, 1),)
   return out
 
 

@@ -25,10 +25,10 @@ class NumpySampler:
   def __init__(self, w):
     w = {k: np.asarray(v, np.float32) for k, v in w.items()}
     self.w = w
-    self.h2 = w['R'].shape[1] // 2
+    self.h2 = w['R'].shape[0] // 2
     # I* split by input: [c_{t-1}, f_{t-1}] to all gates; c_t to fine halves.
     self.i_prev = w['I_prev']
-    self.i_c = w['I_c'][:, 0].reshape(3, self.h2)
+    self.i_c = w['I_c'][0].reshape(3, self.h2)
 
   def _half(self, h, rh, x):
     u = _sigmoid(rh[:, 0] + x[:, 0])
@@ -38,7 +38,7 @@ class NumpySampler:
 
   def _head(self, y, a, b):
     w = self.w
-    return (np.maximum(y @ w[a].T + w['b_' + a], 0) @ w[b].T + w['b_' + b])
+    return np.maximum(y @ w[a] + w['b_' + a], 0) @ w[b] + w['b_' + b]
 
   def run(self, xin_BxFxG, uniforms_FxPxBx2, temperature=1.0):
     """Samples audio; returns int16 [B, F * P]."""
@@ -51,9 +51,9 @@ class NumpySampler:
     for k in range(f):
       for j in range(p):
         u = uniforms_FxPxBx2[k, j]
-        rh = (h @ self.w['R'].T).reshape(b, 3, 2, h2)
+        rh = (h @ self.w['R']).reshape(b, 3, 2, h2)
         prev = np.stack([pc / 127.5 - 1, pf / 127.5 - 1], -1).astype(np.float32)
-        x = (xin_BxFxG[:, k] + prev @ self.i_prev.T).reshape(b, 3, 2, h2)
+        x = (xin_BxFxG[:, k] + prev @ self.i_prev).reshape(b, 3, 2, h2)
         yc = self._half(h[:, :h2], rh[:, :, 0], x[:, :, 0])
         c = _draw(self._head(yc, 'O1', 'O2'), u[:, 0], temperature)
         xf = x[:, :, 1] + (c / 127.5 - 1)[:, None, None] * self.i_c

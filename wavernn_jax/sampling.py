@@ -61,7 +61,7 @@ def sample(w: model.Weights, xin_BxFxG, key, temperature, hop: int,
   """
   b, f, _ = xin_BxFxG.shape
   if carry is None:
-    carry = initial_carry(b, w['R'].shape[1])
+    carry = initial_carry(b, w['R'].shape[0])
 
   def sample_step(carry, u_Bx2, xin_BxG):
     h, pc, pf = carry

@@ -44,20 +44,18 @@ class TrainState:
   opt_state: optax.OptState
 
 
-def make_optimizer(config) -> optax.GradientTransformation:
+def lr_schedule(config) -> optax.Schedule:
+  """Linear warm-up then cosine decay to end_lr_fraction of the peak."""
   t = config.train
-  schedule = optax.warmup_cosine_decay_schedule(
-      0.0, t.learning_rate, max(t.warmup_steps, 1), max(t.steps, 2),
+  warmup = max(min(t.warmup_steps, t.steps // 2), 1)
+  return optax.warmup_cosine_decay_schedule(
+      0.0, t.learning_rate, warmup, max(t.steps, warmup + 1),
       end_value=t.learning_rate * t.end_lr_fraction)
-  return optax.chain(optax.clip_by_global_norm(t.grad_clip),
-                     optax.adam(schedule))
 
 
-def learning_rate(config, step: int) -> float:
-  t = config.train
-  return float(optax.warmup_cosine_decay_schedule(
-      0.0, t.learning_rate, max(t.warmup_steps, 1), max(t.steps, 2),
-      end_value=t.learning_rate * t.end_lr_fraction)(step))
+def make_optimizer(config) -> optax.GradientTransformation:
+  return optax.chain(optax.clip_by_global_norm(config.train.grad_clip),
+                     optax.adam(lr_schedule(config)))
 
 
 def window_nll(net, mel_cfg: mel_lib.MelConfig, ctx: int, params, window):
@@ -176,7 +174,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
         raise NonFiniteLossError(
             f'non-finite loss {m["loss"]} at step {step}; lower '
             'train.learning_rate or check the data.')
-      m['learning_rate'] = learning_rate(config, step)
+      m['learning_rate'] = float(lr_schedule(config)(step))
       rate = (step - start) / (time.time() - t_start)
       eta = (t.steps - step) / max(rate, 1e-9)
       if t.max_seconds:
