@@ -19,6 +19,7 @@ from ml_collections import config_flags
 from wavernn_jax import audio_io
 from wavernn_jax import checkpoint
 from wavernn_jax import config_checks
+from wavernn_jax import distributed
 from wavernn_jax import evaluate
 from wavernn_jax import train
 from wavernn_jax import vocoder
@@ -37,9 +38,20 @@ _OUTPUT = flags.DEFINE_string('output', None,
                               'vocode: the output wav (or folder with --num).')
 _NUM = flags.DEFINE_integer('num', 3, 'vocode without --input: utterances of '
                             '--split to vocode.')
+_QUALITY = flags.DEFINE_integer(
+    'quality', 0, 'evaluate: also score copy-synthesis (PESQ-WB, STOI, MCD; '
+    'and Griffin-Lim) on this many utterances.')
 _FOLD = flags.DEFINE_bool('fold', False, 'vocode: folded (batched) sampling.')
 _SEED = flags.DEFINE_integer('seed', 0, 'vocode: PRNG seed.')
 _TEMPERATURE = flags.DEFINE_float('temperature', 1.0, 'vocode: temperature.')
+# Multi-process runs (see wavernn_jax/distributed.py); unset: one process,
+# or whatever $JAX_COORDINATOR_ADDRESS etc. / a Slurm, MPI or TPU job say.
+_COORDINATOR = flags.DEFINE_string(
+    'coordinator_address', None, 'host:port of process 0 (multi-process).')
+_NUM_PROCESSES = flags.DEFINE_integer('num_processes', None,
+                                      'Processes in the run (multi-process).')
+_PROCESS_ID = flags.DEFINE_integer('process_id', None,
+                                   'This process, 0..num_processes-1.')
 
 # Errors a user can cause and fix; they get one line and exit status 1.
 USER_ERRORS = (config_checks.ConfigError, checkpoint.CheckpointError,
@@ -75,7 +87,8 @@ def run(argv):
                        '[:preset=...].')
     result = train.train_and_evaluate(_CONFIG.value, workdir)
   elif _MODE.value == 'evaluate':
-    result = evaluate.evaluate(workdir, _WAV_DIR.value, _SPLIT.value)
+    result = evaluate.evaluate(workdir, _WAV_DIR.value, _SPLIT.value,
+                               quality_utterances=_QUALITY.value)
   elif _INPUT.value:
     if not _OUTPUT.value:
       raise ValueError('--mode=vocode --input=... needs --output=out.wav.')
@@ -97,6 +110,8 @@ def _quiet_libraries(record: std_logging.LogRecord) -> bool:
 def main(argv):
   logging.get_absl_handler().addFilter(_quiet_libraries)
   try:
+    distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value,
+                           _PROCESS_ID.value)
     run(argv)
   except USER_ERRORS as e:
     logging.debug('error', exc_info=True)

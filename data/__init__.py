@@ -24,6 +24,10 @@ SPLIT_BUCKETS = (('train', 0, 90), ('validation', 90, 95), ('test', 95, 100))
 _REPORT_FIRST = 5  # how many file names a skip report lists
 
 
+class NoUsableAudioError(ValueError):
+  """Every file was unreadable, silent or a tone; the message is one line."""
+
+
 def split_for_id(utterance_id: str) -> str:
   """Returns 'train', 'validation' or 'test' for an utterance id.
 
@@ -75,11 +79,13 @@ def screen(utterances: Iterable[Utterance], sample_rate: int, strict: bool,
 
   Raises:
     audio_io.AudioFileError: an unreadable file and `strict`.
+    NoUsableAudioError: no file is left (nothing is written then).
   """
+  utterances = list(utterances)
   splits = {}
   unreadable, errors, dropped = [], [], []
   # A progress bar: on a large corpus this pass takes minutes.
-  for utt in tfds.core.utils.tqdm(list(utterances), unit=' files',
+  for utt in tfds.core.utils.tqdm(utterances, unit=' files',
                                   desc=f'{dataset}: screening files'):
     try:
       audio = audio_io.read_audio(utt.path, sample_rate)
@@ -103,6 +109,11 @@ def screen(utterances: Iterable[Utterance], sample_rate: int, strict: bool,
                  len(dropped), first_names(dropped))
   logging.info('%s: %s', dataset, ', '.join(
       f'{name} {len(splits.get(name, []))}' for name, _, _ in SPLIT_BUCKETS))
+  if not splits:  # Raising here leaves no (empty) prepared dataset behind.
+    raise NoUsableAudioError(
+        f'{dataset}: none of the {len(utterances)} audio file(s) is usable '
+        f'({len(unreadable)} unreadable, {len(dropped)} silent or tones); '
+        'add speech recordings to the folder')
   return splits
 
 

@@ -13,6 +13,11 @@ Usage:
   seed         root PRNG seed (int)
   steps        training steps (int)
   ckpt_every   steps between checkpoints (int)
+  sparsity     final sparsity Z of the pruned matrices, in [0, 1) (float;
+               variant=sparse, or with variant=subscale)
+  block        pruning block shape BHxBW, e.g. 16x1, 4x4, 1x1 (str)
+  batch_factor subscale: B, sub-tensors per utterance (int)
+  horizon      subscale: F, future horizon in folded samples (int)
 """
 
 import ml_collections
@@ -20,20 +25,22 @@ import ml_collections
 from wavernn_jax import config_args
 
 ARG_DEFAULTS = dict(variant='dense', preset='demo', hidden=-1,
-                    conditional=True, seed=0, steps=-1, ckpt_every=-1)
+                    conditional=True, seed=0, steps=-1, ckpt_every=-1,
+                    sparsity=-1.0, block='16x1', batch_factor=16, horizon=64)
+VARIANTS = ('dense', 'sparse', 'subscale')
 
 
 def get_config(arg: str = '') -> ml_collections.ConfigDict:
   args = config_args.parse(arg, ARG_DEFAULTS)
-  if args.variant != 'dense':
-    raise ValueError(f'variant={args.variant!r} is not available yet; '
-                     'use variant=dense.')
+  if args.variant not in VARIANTS:
+    raise ValueError(f'variant={args.variant!r} is unknown; use one of '
+                     f'{VARIANTS}.')
   if args.preset not in ('tiny', 'demo', 'paper'):
     raise ValueError(f'preset={args.preset!r} is unknown; use tiny, demo or '
                      'paper.')
 
   c = ml_collections.ConfigDict()
-  c.variant = args.variant  # dense.
+  c.variant = args.variant  # dense | sparse | subscale.
   c.preset = args.preset  # tiny | demo | paper.
   c.seed = args.seed  # root PRNG seed; split into named uses.
 
@@ -47,7 +54,7 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
   c.mel.fmax = 8000.0  # Hz, <= sample_rate / 2.
 
   c.model = ml_collections.ConfigDict()
-  c.model.hidden = 384  # H, GRU units (paper: 896).
+  c.model.hidden = 256  # H, GRU units (paper: 896).
   c.model.conditional = args.conditional  # False: unconditional WaveRNN.
   c.model.cond_channels = 128  # channels of the conditioning convs.
   c.model.cond_layers = 2  # conv layers at frame rate.
@@ -57,20 +64,20 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
   c.data.name = 'asterisk_allison'  # TFDS builder: asterisk_allison | wav_folder.
   c.data.data_dir = '~/tensorflow_datasets'  # where TFDS keeps built datasets.
   c.data.manual_dir = ''  # wav_folder only: the folder of wavs (LJSpeech ok).
-  c.data.crop_samples = 1000  # samples scored per training window.
-  c.data.batch_size = 16  # global batch (windows per step, all devices).
+  c.data.crop_samples = 400  # samples scored per training window.
+  c.data.batch_size = 32  # global batch (windows per step, all devices).
   c.data.eval_windows = 64  # validation windows scored at each eval.
 
   c.train = ml_collections.ConfigDict()
-  c.train.steps = 4000  # optimizer steps.
-  c.train.learning_rate = 1e-3  # peak Adam learning rate.
+  c.train.steps = 1500  # optimizer steps (~10 min on 2 CPU cores).
+  c.train.learning_rate = 1.5e-3  # peak Adam learning rate.
   c.train.warmup_steps = 100  # steps of linear warm-up.
   c.train.end_lr_fraction = 0.05  # final LR as a fraction of the peak (cosine).
   c.train.grad_clip = 1.0  # global gradient-norm clip.
   c.train.log_every = 25  # steps between progress lines / scalars.
-  c.train.eval_every = 1000  # steps between validation evals.
-  c.train.ckpt_every = 500  # steps between checkpoints.
-  c.train.max_seconds = 600.0  # wall-clock budget in s (0: none); stops early.
+  c.train.eval_every = 250  # steps between validation evals.
+  c.train.ckpt_every = 250  # steps between checkpoints.
+  c.train.max_seconds = 660.0  # wall-clock budget in s (0: none); stops early.
   c.train.sample_seconds = 1.0  # s of audio generated at each eval.
 
   if args.preset == 'tiny':
@@ -86,6 +93,42 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
     c.data.update(name='wav_folder', crop_samples=960, batch_size=32)
     c.train.update(steps=500_000, learning_rate=2e-4, warmup_steps=1000,
                    eval_every=10_000, ckpt_every=5000, max_seconds=0.0)
+
+  if args.variant == 'subscale':
+    c.subscale = ml_collections.ConfigDict()
+    c.subscale.batch_factor = args.batch_factor  # B, sub-tensors; sub-tensor s holds samples B * i + s.
+    c.subscale.horizon = args.horizon  # F, future horizon in folded samples (B * F samples of time).
+    c.subscale.channels = 16  # context-net channels per sub-tensor (B times this in all).
+    c.subscale.kernel = 2  # taps per dilated conv, in folded samples.
+    c.subscale.dilations = (1, 2, 4, 8)  # folded samples; one ReLU conv layer each.
+    # Crops: multiples of lcm(B, hop); B times the dense crop would give each
+    # sub-tensor's recurrence as many steps as the dense one, at B times the
+    # cost, so we take 4x longer crops and 4x fewer (same samples per step).
+    if args.preset == 'tiny':
+      c.subscale.update(channels=4, dilations=(1, 2))
+    elif args.preset == 'demo':
+      c.data.update(crop_samples=1600, batch_size=8)
+    else:
+      c.subscale.channels = 32
+      c.data.update(crop_samples=3840, batch_size=8)
+
+  # Block pruning (PAPER.md §2; wavernn_jax/sparsity.py): variant=sparse, or
+  # subscale with sparsity > 0. Schedule z(t) = Z (1 - (1 - (t - t0)/S)^3).
+  c.sparsity = ml_collections.ConfigDict()
+  c.sparsity.enabled = args.variant == 'sparse' or (
+      args.variant == 'subscale' and args.sparsity > 0)  # prune at all.
+  c.sparsity.target = args.sparsity if args.sparsity >= 0 else 0.9  # Z, final fraction of zero weights per matrix.
+  c.sparsity.block = args.block  # BHxBW: BH consecutive outputs of BW inputs (paper orientation).
+  c.sparsity.start_step = 100  # t0, steps at sparsity 0 before pruning starts.
+  c.sparsity.ramp_steps = 900  # S, steps from 0 to the final target.
+  c.sparsity.update_every = 25  # N, steps between mask updates.
+  c.sparsity.matrices = 'R_u,R_r,R_e'  # pruned matrices (sparsity.MATRICES): R_u,R_r,R_e[,O1,O2,O3,O4].
+  c.sparsity.targets = ''  # per-matrix final sparsity overriding Z, e.g. 'R_u=0.9,R_e=0.97'.
+  c.sparsity.balance_rows = True  # same kept blocks per block-row (the sparse kernel's K).
+  if args.preset == 'tiny':
+    c.sparsity.update(start_step=1, ramp_steps=2, update_every=1)
+  elif args.preset == 'paper':
+    c.sparsity.update(start_step=1000, ramp_steps=200_000, update_every=500)
 
   if args.hidden != -1:
     c.model.hidden = args.hidden

@@ -42,9 +42,13 @@ def test_evaluate_prints_json_last_line(trained):
   assert 8 < result['nll_bits_per_sample'] < 20  # an untrained model.
   assert 'lpc_bits_per_sample' in result
   proc = _run('--mode=evaluate', f'--workdir={workdir}',
-              f'--wav_dir={lj}/wavs')
+              f'--wav_dir={lj}/wavs', '--quality=1')
   result = json.loads(proc.stdout.strip().splitlines()[-1])
   assert result['num_utterances'] == 24
+  # An untrained vocoder is far worse than Griffin-Lim on the same mel.
+  assert result['quality_utterances'] == 1
+  assert result['griffin_lim_mcd_db'] < result['mcd_db']
+  assert 0 <= result['stoi'] <= 1 and 1 <= result['griffin_lim_pesq_wb'] <= 4.7
 
 
 def test_vocode_writes_wav_and_png(trained):

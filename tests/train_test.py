@@ -98,3 +98,16 @@ def test_config_args_are_typed():
     wavernn.get_config('hidden=big')
   with pytest.raises(ValueError, match='key=value'):
     wavernn.get_config('hiden=3')
+
+
+def test_non_finite_loss_stops_with_the_step(corpus, tmp_path, monkeypatch):
+  real = train.window_nll
+
+  def poisoned(*args):
+    loss, aux = real(*args)
+    return loss * np.nan, aux
+
+  monkeypatch.setattr(train, 'window_nll', poisoned)
+  with pytest.raises(train.NonFiniteLossError, match='at step 1;'):
+    train.train_and_evaluate(tiny_config(corpus, steps=3),
+                             str(tmp_path / 'wd'))

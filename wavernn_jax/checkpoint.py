@@ -30,11 +30,22 @@ def _dir(workdir) -> str:
 class Checkpointer:
   """Saves and restores a workdir's checkpoints (keeps the last few)."""
 
-  def __init__(self, workdir, max_to_keep: int = 3):
+  def __init__(self, workdir, max_to_keep: int = 3, cleanup: bool = False):
+    """Opens (or creates) `<workdir>/checkpoints`.
+
+    Args:
+      workdir: training workdir.
+      max_to_keep: newest checkpoints kept; older ones are deleted.
+      cleanup: delete the temporary directories of saves cut short by a
+        kill (only the training process may: a reader would delete a save in
+        progress).
+    """
     self._manager = ocp.CheckpointManager(
-        _dir(workdir), item_names=('state', 'meta'),
+        _dir(workdir), item_handlers={'state': ocp.StandardCheckpointHandler(),
+                                      'meta': ocp.JsonCheckpointHandler()},
         options=ocp.CheckpointManagerOptions(
             max_to_keep=max_to_keep, create=True,
+            cleanup_tmp_directories=cleanup,
             enable_async_checkpointing=False))
 
   def latest_step(self) -> int | None:
@@ -62,10 +73,18 @@ class Checkpointer:
         meta=ocp.args.JsonRestore()))['meta']
 
   def restore_params(self, step: int | None = None):
-    """The params of a checkpoint as saved (no target needed)."""
+    """The params of a checkpoint, on this process's first device.
+
+    Works whatever mesh saved them (e.g. a multi-host run), as the target
+    is built from the saved shapes, not their saved sharding.
+    """
     step = self.latest_step() if step is None else step
+    local = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+    target = jax.tree_util.tree_map(
+        lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=local),
+        self._manager.item_metadata(step)['state'])
     restored = self._manager.restore(step, args=ocp.args.Composite(
-        state=ocp.args.StandardRestore()))
+        state=ocp.args.StandardRestore(target)))
     return restored['state']['params']
 
   def close(self):

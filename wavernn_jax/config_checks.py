@@ -1,5 +1,7 @@
 """Checks an experiment config before any work starts (one clear line each)."""
 
+import math
+
 from wavernn_jax import mel as mel_lib
 from wavernn_jax import model as model_lib
 
@@ -41,3 +43,33 @@ def validate(config) -> None:
     _require(t[key] > 0, f'train.{key}={t[key]} must be > 0 (steps).')
   _require(t.max_seconds >= 0,
            f'train.max_seconds={t.max_seconds} must be >= 0 (0: no limit).')
+  if config.get('variant') == 'subscale':
+    _check_subscale(config)
+  if config.get('sparsity') is not None and config.sparsity.enabled:
+    _check_sparsity(config)
+
+
+def _check_sparsity(config) -> None:
+  """The sparsity section: targets in [0, 1), blocks that tile."""
+  from wavernn_jax import sparsity  # pylint: disable=g-import-not-at-top
+  try:
+    sparsity.check_config(config)
+  except ValueError as e:
+    raise ConfigError(str(e)) from None
+
+
+def _check_subscale(config) -> None:
+  """The subscale section: ranges, and crops that fold evenly."""
+  from wavernn_jax import subscale  # pylint: disable=g-import-not-at-top
+  _require('subscale' in config, 'variant=subscale needs a config.subscale '
+           'section; build the config with experiments/wavernn.py.')
+  try:
+    sub = subscale.SubscaleConfig.from_config(config)
+  except (ValueError, TypeError) as e:
+    raise ConfigError(f'bad config: {e}') from None
+  crop, hop = config.data.crop_samples, config.mel.hop_length
+  step = math.lcm(sub.batch_factor, hop)
+  _require(crop % sub.batch_factor == 0,
+           f'data.crop_samples={crop} must be a multiple of '
+           f'subscale.batch_factor={sub.batch_factor} (and of mel.hop_length'
+           f'={hop}); e.g. {max(crop // step, 1) * step}.')

@@ -36,6 +36,46 @@ def nll_bits_per_sample(voc: vocoder_lib.Vocoder, utterances,
           'num_utterances': len(utterances)}
 
 
+def griffin_lim(mel_FxM, mel_config, n_iter: int = 32) -> np.ndarray:
+  """Non-neural baseline: invert log-mel frames with Griffin-Lim (librosa)."""
+  import librosa  # pylint: disable=g-import-not-at-top
+  c = mel_config
+  wave = librosa.feature.inverse.mel_to_audio(
+      np.exp(np.asarray(mel_FxM, np.float64)).T, sr=c.sample_rate,
+      n_fft=c.n_fft, hop_length=c.hop_length, win_length=c.win_length,
+      power=1.0, fmin=c.fmin, fmax=c.fmax, n_iter=n_iter)
+  t = len(mel_FxM) * c.hop_length
+  wave = np.pad(wave, (0, max(t - len(wave), 0)))[:t]
+  return np.clip(np.round(wave * 32768), -32768, 32767).astype(np.int16)
+
+
+def copy_synthesis_quality(voc: vocoder_lib.Vocoder, utterances,
+                           seed: int = 0, with_griffin_lim: bool = True):
+  """Mean PESQ-WB / STOI / MCD of vocoded (and Griffin-Lim) utterances."""
+  from wavernn_jax import metrics  # pylint: disable=g-import-not-at-top
+  scores = {'model': [], 'griffin_lim': []}
+  for i, audio in enumerate(utterances):
+    audio = audio[:len(audio) // voc.hop_length * voc.hop_length]
+    mel = voc.mel(audio)
+    gen, _ = voc.generate(mel, seed=seed + i)
+    scores['model'].append(metrics.copy_synthesis_scores(
+        audio, gen[0], voc.sample_rate, voc.mel_config))
+    if with_griffin_lim:
+      scores['griffin_lim'].append(metrics.copy_synthesis_scores(
+          audio, griffin_lim(mel[0], voc.mel_config), voc.sample_rate,
+          voc.mel_config))
+    logging.info('copy-synthesis %d/%d: %s', i + 1, len(utterances),
+                 scores['model'][-1])
+  out = {}
+  for name, rows in scores.items():
+    prefix = '' if name == 'model' else name + '_'
+    for key in ('pesq_wb', 'stoi', 'mcd_db'):
+      if rows:
+        out[prefix + key] = float(np.nanmean([r[key] for r in rows]))
+  out['quality_utterances'] = len(utterances)
+  return out
+
+
 def read_wav_dir(wav_dir: str, sample_rate: int):
   """All wav/flac files under a folder, as int16 at `sample_rate`."""
   paths = sorted(p for ext in ('wav', 'flac', 'WAV', 'FLAC') for p in
@@ -48,13 +88,16 @@ def read_wav_dir(wav_dir: str, sample_rate: int):
 
 
 def evaluate(workdir: str, wav_dir: str | None = None, split: str = 'test',
-             batch_size: int = 16, with_baseline: bool = True) -> dict:
+             batch_size: int = 16, with_baseline: bool = True,
+             quality_utterances: int = 0) -> dict:
   """NLL of a workdir's latest checkpoint on a split or a folder of wavs.
 
   Returns:
     A JSON-able dict with nll_bits_per_sample, num_samples, num_utterances,
     the step, and the reference NLLs (uniform; linear prediction fitted on
-    the training split when it is available).
+    the training split when it is available); with quality_utterances > 0,
+    also the copy-synthesis scores pesq_wb, stoi, mcd_db of the first
+    quality_utterances utterances, and those of Griffin-Lim on the same mels.
   """
   voc = vocoder_lib.Vocoder.restore(workdir)
   if wav_dir:
@@ -70,6 +113,9 @@ def evaluate(workdir: str, wav_dir: str | None = None, split: str = 'test',
     lpc = baselines.LinearPredictor.fit(
         np.asarray(train[i]['audio']) for i in range(len(train)))
     result['lpc_bits_per_sample'] = lpc.nll_bits(utterances)
+  if quality_utterances:
+    result.update(copy_synthesis_quality(voc,
+                                         utterances[:quality_utterances]))
   return result
 
 

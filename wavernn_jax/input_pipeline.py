@@ -29,6 +29,13 @@ def context_frames(config) -> int:
   conditioning-conv receptive field as in a whole utterance, so training
   crops and `Vocoder.log_prob` agree; at least 1 (for the previous sample).
   """
+  if config.get('variant') == 'subscale':  # ... and the subscale horizon.
+    from wavernn_jax import subscale  # pylint: disable=g-import-not-at-top
+    return max(_dense_context_frames(config), subscale.context_frames(config))
+  return _dense_context_frames(config)
+
+
+def _dense_context_frames(config) -> int:
   if not config.model.conditional:
     return 1
   stft = math.ceil(config.mel.n_fft / 2 / config.mel.hop_length)

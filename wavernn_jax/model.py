@@ -67,9 +67,17 @@ class ModelConfig:
 # ---------------------------------------------------------------- the cell --
 
 
+def matmul(x, w_IxO):
+  """x @ W; weights stored in bfloat16 are multiplied with f32 accumulation."""
+  if w_IxO.dtype == jnp.float32:
+    return x @ w_IxO
+  return jnp.dot(x.astype(w_IxO.dtype), w_IxO,
+                 preferred_element_type=jnp.float32)
+
+
 def recur(w: Weights, h_BxH):
   """R h: the one recurrent mat-vec per step, reshaped [B, 3, 2, H2]."""
-  rh_BxG = h_BxH @ w['R']
+  rh_BxG = matmul(h_BxH, w['R'])
   return rh_BxG.reshape(h_BxH.shape[0], 3, 2, -1)
 
 
@@ -103,8 +111,8 @@ def gru(h, rh, x):
 
 def head(w: Weights, y, first: str, second: str):
   """O_second relu(O_first y + b) + b: logits [..., 256]."""
-  hid = jax.nn.relu(y @ w[first] + w['b_' + first])
-  return hid @ w[second] + w['b_' + second]
+  hid = jax.nn.relu(matmul(y, w[first]) + w['b_' + first])
+  return matmul(hid, w[second]) + w['b_' + second]
 
 
 def coarse(w: Weights, h_BxH, rh_Bx3x2xH2, x_Bx3x2xH2):

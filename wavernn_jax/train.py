@@ -23,11 +23,14 @@ from tensorboardX import SummaryWriter
 
 from wavernn_jax import checkpoint
 from wavernn_jax import config_checks
+from wavernn_jax import distributed
+from wavernn_jax import history
 from wavernn_jax import input_pipeline
 from wavernn_jax import mel as mel_lib
 from wavernn_jax import model as model_lib
 from wavernn_jax import plotting
 from wavernn_jax import quantization
+from wavernn_jax import sparsity
 from wavernn_jax import vocoder as vocoder_lib
 
 LN2 = math.log(2.0)
@@ -54,8 +57,14 @@ def lr_schedule(config) -> optax.Schedule:
 
 
 def make_optimizer(config) -> optax.GradientTransformation:
-  return optax.chain(optax.clip_by_global_norm(config.train.grad_clip),
-                     optax.adam(lr_schedule(config)))
+  tx = optax.chain(optax.clip_by_global_norm(config.train.grad_clip),
+                   optax.adam(lr_schedule(config)))
+  specs = sparsity.specs_from_config(config)
+  if specs:  # After Adam: a pruned weight's update is "set to 0".
+    tx = optax.chain(tx, sparsity.prune(
+        specs, sparsity.schedule_from_config(config),
+        config.sparsity.balance_rows))
+  return tx
 
 
 def window_nll(net, mel_cfg: mel_lib.MelConfig, ctx: int, params, window):
@@ -69,10 +78,11 @@ def window_nll(net, mel_cfg: mel_lib.MelConfig, ctx: int, params, window):
                          'nll_fine_bits': nll_f / LN2}
 
 
-def _train_step(net, mel_cfg, ctx, tx, state: TrainState, window):
-  def loss_fn(params):
+def _train_step(net, mel_cfg, ctx, tx, state: TrainState, window, mesh):
+  def loss_fn(params, window):
     return window_nll(net, mel_cfg, ctx, params, window)
-  (loss, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+  (loss, aux), grads = distributed.data_parallel_value_and_grad(
+      loss_fn, mesh)(state.params, window)
   updates, opt_state = tx.update(grads, state.opt_state, state.params)
   params = optax.apply_updates(state.params, updates)
   metrics = dict(aux, loss=loss, nll_bits=loss / LN2,
@@ -104,7 +114,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
   """Trains (resuming if possible) and returns the last eval metrics."""
   config_checks.validate(config)
   os.makedirs(workdir, exist_ok=True)
-  net = model_lib.WaveRNN(model_lib.ModelConfig.from_config(config))
+  net = vocoder_lib.make_net(config)  # WaveRNN, or SubscaleWaveRNN.
   mel_cfg = vocoder_lib.mel_config(config)
   ctx = input_pipeline.context_frames(config)
   tx = make_optimizer(config)
@@ -125,7 +135,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
   abstract = jax.tree_util.tree_map(
       lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=replicated),
       abstract)
-  ckpt = checkpoint.Checkpointer(workdir)
+  ckpt = checkpoint.Checkpointer(workdir, cleanup=True)
   config_dict = config.to_dict()
   if ckpt.latest_step() is not None:
     state = ckpt.restore(abstract, config_dict)
@@ -146,14 +156,17 @@ def train_and_evaluate(config, workdir: str) -> dict:
   val_windows = input_pipeline.eval_windows(val_src, config)
 
   step_fn = jax.jit(
-      lambda s, w: _train_step(net, mel_cfg, ctx, tx, s, w),
+      lambda s, w: _train_step(net, mel_cfg, ctx, tx, s, w, mesh),
       in_shardings=(replicated, batch_sharding),
       out_shardings=(replicated, replicated), donate_argnums=0)
   eval_fn = jax.jit(lambda p, w: window_nll(net, mel_cfg, ctx, p, w))
 
-  writer = SummaryWriter(os.path.join(workdir, 'tb')) if (
-      jax.process_index() == 0) else None
   history_path = os.path.join(workdir, 'metrics.jsonl')
+  writer = None
+  if jax.process_index() == 0:  # One process writes logs (and plots).
+    # Rows and events a killed run logged past the resumed checkpoint go.
+    history.truncate(history_path, start)
+    writer = SummaryWriter(os.path.join(workdir, 'tb'), purge_step=start + 1)
   preempt = _Preemption()
   t_start, last_metrics, eval_metrics = time.time(), None, {}
   t = config.train
@@ -167,14 +180,20 @@ def train_and_evaluate(config, workdir: str) -> dict:
     last_metrics = metrics
     done = step == t.steps
     out_of_time = t.max_seconds and time.time() - t_start > t.max_seconds
-    stop = done or out_of_time or preempt.requested
+    # Every process stops at the same step, or the others would hang.
+    stop = distributed.any_process(done or out_of_time or preempt.requested)
+    loss = float(metrics['loss'])  # Checked every step: stop at the first.
+    if not math.isfinite(loss):
+      raise NonFiniteLossError(
+          f'non-finite loss {loss} at step {step}; lower '
+          'train.learning_rate or check the data.')
     if step % t.log_every == 0 or stop:
       m = {k: float(v) for k, v in jax.device_get(metrics).items()}
-      if not math.isfinite(m['loss']):
-        raise NonFiniteLossError(
-            f'non-finite loss {m["loss"]} at step {step}; lower '
-            'train.learning_rate or check the data.')
       m['learning_rate'] = float(lr_schedule(config)(step))
+      if sparsity.specs_from_config(config):  # Achieved and target, per matrix.
+        m.update(sparsity.log_metrics(sparsity.specs_from_config(config),
+                                      sparsity.schedule_from_config(config),
+                                      state.params, step))
       rate = (step - start) / (time.time() - t_start)
       eta = (t.steps - step) / max(rate, 1e-9)
       if t.max_seconds:
@@ -190,6 +209,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
     if step % t.eval_every == 0 or stop:
       eval_metrics = evaluate_windows(eval_fn, state.params, val_windows,
                                       config.data.batch_size)
+      eval_metrics['nonzero_params'] = sparsity.nonzero_count(state.params)
       logging.info('step %d  validation %.3f bits/sample', step,
                    eval_metrics['nll_bits'])
       if writer:
@@ -215,6 +235,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
   if writer:
     writer.close()
     plotting.plot_history(history_path, os.path.join(workdir, 'loss.png'))
+    sparsity.plot_schedule(history_path, os.path.join(workdir, 'sparsity.png'))
   ckpt.close()
   return dict(eval_metrics, step=step)
 

@@ -22,6 +22,10 @@ from wavernn_jax import mel as mel_lib
 from wavernn_jax import model as model_lib
 from wavernn_jax import quantization
 from wavernn_jax import sampling
+from wavernn_jax import sparse_sampling
+from wavernn_jax import sparsity as sparsity_lib
+from wavernn_jax import subscale
+from wavernn_jax import subscale_sampling
 
 # generate() runs the sampler on chunks of this many frames, so every length
 # shares one compile (per batch size) and memory stays bounded.
@@ -55,6 +59,11 @@ def _weights(net, params):
 class Vocoder:
   """A WaveRNN with its feature settings and parameters."""
 
+  # generate(): None = run a matrix block-sparse when its density is at most
+  # sparse_sampling.DENSITY_THRESHOLD (measured), True = always, False = never.
+  sparse_kernel = None
+  sparse_dtype = np.float32  # storage of block-sparse values (or bfloat16).
+
   def __init__(self, config: ml_collections.ConfigDict, params,
                step: int = 0):
     self.config = config
@@ -62,7 +71,7 @@ class Vocoder:
     self.step = step  # training steps behind these parameters.
     self.mel_config = mel_config(config)
     self.model_config = model_lib.ModelConfig.from_config(config)
-    self.net = model_lib.WaveRNN(self.model_config)
+    self.net = make_net(config)
 
   @classmethod
   def from_config(cls, config, seed: int = 0) -> 'Vocoder':
@@ -89,6 +98,51 @@ class Vocoder:
   @property
   def n_mels(self) -> int:
     return int(self.mel_config.n_mels)
+
+  def prune(self, sparsity: float = 0.96, block=(16, 1),
+            matrices=('R_u', 'R_r', 'R_e'), balance_rows: bool = True):
+    """One-shot block magnitude pruning of `matrices`, in place.
+
+    Args:
+      sparsity: fraction of zero weights in each matrix, in [0, 1).
+      block: (BH, BW), BH consecutive outputs of BW inputs.
+      matrices: names of `sparsity.MATRICES`.
+      balance_rows: keep the same number of blocks in every block-row.
+
+    Returns:
+      self.
+    """
+    specs = [sparsity_lib.Spec(n, sparsity, tuple(block)) for n in matrices]
+    try:
+      sparsity_lib.check_specs(specs, self.model_config.hidden)
+    except ValueError as e:
+      raise InputError(str(e)) from None
+    self.params, _ = sparsity_lib.prune_params(self.params, specs,
+                                               balance_rows)
+    self._pruned = dict(getattr(self, '_pruned', {}),
+                        **{sp.name: sp for sp in specs})
+    return self
+
+  def pruned_specs(self) -> tuple:
+    """Specs of the pruned matrices: from `prune`, else the config."""
+    from_config = {sp.name: sp for sp in sparsity_lib.specs_from_config(
+        self.config)}
+    return tuple(dict(from_config, **getattr(self, '_pruned', {})).values())
+
+  def recurrent_matrices(self) -> dict:
+    """{'R_u', 'R_r', 'R_e': np.ndarray [H, H]}, rows = outputs (paper)."""
+    r = np.asarray(self.params['params']['R'])
+    h = r.shape[0]
+    return {n: r[:, i * h:(i + 1) * h].T.copy()
+            for i, n in enumerate(('R_u', 'R_r', 'R_e'))}
+
+  def sparsity_report(self) -> dict:
+    """{name: {'shape': [out, in], 'block': [bh, bw], 'density'}} per pruned."""
+    achieved = sparsity_lib.matrix_sparsity(self.params, self.pruned_specs())
+    return {sp.name: {'shape': list(sparsity_lib.paper_shape(
+        sp.name, self.model_config.hidden)), 'block': list(sp.block),
+                      'density': 1.0 - achieved[sp.name]}
+            for sp in self.pruned_specs()}
 
   def mel(self, wave) -> np.ndarray:
     """Log-mel frames [B, T // hop, n_mels] of float or int16 audio."""
@@ -171,11 +225,19 @@ class Vocoder:
   def _sample(self, xin_BxFxG, seed, temperature, progress=None):
     """Runs the sampler over fixed-size chunks of frames (one compile)."""
     b, frames, _ = xin_BxFxG.shape
+    if self.config.get('variant') == 'subscale':  # One scan per utterance.
+      out = subscale_sampling.generate(self.net, self.params, xin_BxFxG, seed,
+                                       temperature, self.hop_length)
+      if progress:
+        progress(frames, frames)
+      return out
     # Short inputs: the next power of two, so few shapes are ever compiled.
     chunk = min(GENERATE_CHUNK_FRAMES, 1 << (frames - 1).bit_length())
     padded = -(-frames // chunk) * chunk
     xin_BxFxG = jnp.pad(xin_BxFxG, ((0, 0), (0, padded - frames), (0, 0)))
-    w = _weights(self.net, self.params)
+    w = sparse_sampling.sampler_weights(_weights(self.net, self.params),
+                                       self.pruned_specs(), self.sparse_kernel,
+                                       self.sparse_dtype)
     key, temperature = jax.random.key(seed), jnp.float32(temperature)
     carry, audio, lp = None, [], []
     for start in range(0, padded, chunk):
@@ -213,9 +275,18 @@ class Vocoder:
     return mel.astype(np.float32)
 
 
+def make_net(config):
+  """The Flax module of `config`'s variant (subscale adds its context net)."""
+  model_config = model_lib.ModelConfig.from_config(config)
+  if config.get('variant') == 'subscale':
+    return subscale.SubscaleWaveRNN(
+        model_config, subscale.SubscaleConfig.from_config(config))
+  return model_lib.WaveRNN(model_config)
+
+
 def init_params(config, key):
   """Initial parameters of the model of `config` (shape-independent)."""
-  net = model_lib.WaveRNN(model_lib.ModelConfig.from_config(config))
+  net = make_net(config)
   hop = config.mel.hop_length
   audio = jnp.zeros((1, hop), jnp.int16)
   mel = jnp.zeros((1, 1, config.mel.n_mels), jnp.float32)

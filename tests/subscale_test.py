@@ -1,0 +1,153 @@
+"""Subscale WaveRNN: folding, the exact dependency structure, train/sample
+agreement, and training through the common loop."""
+
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from experiments import wavernn
+from tests import fake_corpus
+from wavernn_jax import config_checks
+from wavernn_jax import subscale
+from wavernn_jax import train
+from wavernn_jax import vocoder as vocoder_lib
+
+S, HORIZON = 4, 2  # Sub-tensors and future horizon of the small model.
+
+
+def _vocoder(batch_factor=S, horizon=HORIZON):
+  config = wavernn.get_config(f'preset=tiny,variant=subscale,batch_factor='
+                              f'{batch_factor},horizon={horizon}')
+  v = vocoder_lib.Vocoder.from_config(config, seed=0)
+  # Larger weights than the init: peaky distributions, so any mismatch shows.
+  v.params = jax.tree_util.tree_map(lambda x: x * 3.0, v.params)
+  return v
+
+
+@pytest.fixture(scope='module')
+def voc():
+  return _vocoder()
+
+
+def _mel(voc, frames, batch=1, seed=0):
+  rng = np.random.default_rng(seed)
+  wave = 0.3 * rng.normal(size=(batch, frames * voc.hop_length))
+  return voc.mel(wave.astype(np.float32))
+
+
+@pytest.mark.parametrize('factor', [1, 3, 4, 16])
+def test_fold_unfold_round_trip_any_length(factor):
+  rng = np.random.default_rng(factor)
+  for length in (1, factor - 1, factor, 5 * factor + 1, 37):
+    if length < 1:
+      continue
+    x = rng.integers(-9, 9, size=(2, length, 3))
+    folded = subscale.fold(x, factor)
+    assert folded.shape == (2, -(-length // factor), factor, 3)
+    # Sub-tensor s holds samples S * i + s.
+    np.testing.assert_array_equal(folded[:, :, 0], x[:, ::factor])
+    np.testing.assert_array_equal(subscale.unfold(folded, length), x)
+
+
+def test_folded_conditioning_is_the_frame_of_each_sample():
+  xin = np.arange(2 * 5 * 3).reshape(2, 5, 3)  # [B, frames, G].
+  hop, factor, length = 6, 4, 30
+  per_sample = np.repeat(xin, hop, axis=1)  # [B, T, G].
+  folded = subscale.fold_conditioning(xin, hop, factor, length)
+  assert folded.shape == (2, 8, factor, 3)
+  np.testing.assert_array_equal(subscale.unfold(folded, length), per_sample)
+
+
+def test_dependency_structure_by_perturbation(voc):
+  """Changing sample (z0, k0) changes ln P only where the ordering allows:
+  (z0, i > k0) and (s > z0, i >= k0 - horizon) (and the sample itself)."""
+  frames = 4
+  t = frames * voc.hop_length  # 256 samples, 64 per sub-tensor.
+  n = t // S
+  rng = np.random.default_rng(0)
+  audio = rng.integers(-4000, 4000, size=(1, t)).astype(np.int16)
+  mel = jnp.asarray(_mel(voc, frames))  # Held fixed: only audio changes.
+  lp_fn = jax.jit(lambda a: sum(voc.net.apply(voc.params, a, mel)))
+  base = np.asarray(lp_fn(audio))
+  seen = set()
+  i_NxS, s_NxS = np.meshgrid(np.arange(n), np.arange(S), indexing='ij')
+  for z0, k0 in [(0, 10), (1, 30), (2, 5), (3, 40), (0, 63), (1, 0)]:
+    poked = audio.copy()
+    poked[0, S * k0 + z0] ^= 0x2A00  # Flip bits of the coarse byte.
+    changed_NxS = np.abs(np.asarray(lp_fn(poked)) - base)[0].reshape(n, S)
+    changed_NxS = changed_NxS > 1e-6
+    itself = (s_NxS == z0) & (i_NxS == k0)
+    own_future = (s_NxS == z0) & (i_NxS > k0)
+    later = (s_NxS > z0) & (i_NxS >= k0 - HORIZON)
+    allowed = itself | own_future | later
+    bad = changed_NxS & ~allowed
+    assert not bad.any(), (z0, k0, np.argwhere(bad)[:5])
+    assert changed_NxS[itself].all()
+    if changed_NxS[own_future].any():
+      seen.add('own')
+    for s in range(z0 + 1, S):
+      edge = k0 - HORIZON  # The first folded step allowed to see it.
+      if edge >= 0 and changed_NxS[edge, s]:
+        seen.add(f'horizon edge, {s - z0} sub-tensor(s) later')
+      if k0 + 1 < n and changed_NxS[k0 + 1:, s].any():
+        seen.add('later sub-tensor, after')
+  assert seen == {'own', 'horizon edge, 1 sub-tensor(s) later',
+                  'horizon edge, 2 sub-tensor(s) later',
+                  'horizon edge, 3 sub-tensor(s) later',
+                  'later sub-tensor, after'}, seen
+
+
+@pytest.mark.parametrize('factor, horizon, temperature', [
+    (S, HORIZON, 1.0), (3, 1, 0.7)])
+def test_generate_agrees_with_log_prob(factor, horizon, temperature):
+  """ln P reported by the sampler == teacher-forced ln P of its output (also
+  when the length is not a multiple of S: 5 * 64 = 320 = 3 * 106 + 2)."""
+  v = _vocoder(factor, horizon)
+  mel = _mel(v, 5, batch=2)
+  audio, lp = v.generate(mel, seed=3, temperature=temperature)
+  assert audio.dtype == np.int16 and audio.shape == (2, 5 * 64)
+  assert lp.shape == audio.shape
+  np.testing.assert_allclose(lp, v.log_prob(audio, mel), rtol=1e-4,
+                             atol=1e-4)
+  assert len(np.unique(audio)) > 50  # Really sampled, not constant.
+  a2, _ = v.generate(mel, seed=4, temperature=temperature)
+  assert (a2 != audio).any()
+
+
+def test_schedule_length():
+  sub = subscale.SubscaleConfig(batch_factor=16, horizon=64)
+  from wavernn_jax import subscale_sampling  # pylint: disable=g-import-not-at-top
+  # The warm-up is B * (F + 1) steps less one sub-tensor's worth.
+  assert subscale_sampling.num_steps(100, sub) == 100 + 15 * 65
+
+
+def test_crop_must_fold_evenly():
+  config = wavernn.get_config('preset=tiny,variant=subscale,batch_factor=3')
+  with pytest.raises(config_checks.ConfigError,
+                     match='multiple of subscale.batch_factor=3.*e.g. 192'):
+    config_checks.validate(config)
+  config = wavernn.get_config('preset=tiny,variant=subscale,horizon=-1')
+  with pytest.raises(config_checks.ConfigError, match='horizon=-1'):
+    config_checks.validate(config)
+
+
+def test_trains_with_the_common_loop(tmp_path):
+  root = str(tmp_path)
+  fake_corpus.make_ljspeech(os.path.join(root, 'lj'))
+  config = wavernn.get_config(f'preset=tiny,variant=subscale,batch_factor={S},'
+                              f'horizon={HORIZON},steps=2')
+  config.data.update(name='wav_folder', manual_dir=os.path.join(root, 'lj'),
+                     data_dir=os.path.join(root, 'tfds'))
+  config.train.update(eval_every=2, ckpt_every=2)
+  result = train.train_and_evaluate(config, os.path.join(root, 'wd'))
+  assert result['step'] == 2 and np.isfinite(result['nll_bits'])
+  v = vocoder_lib.Vocoder.restore(os.path.join(root, 'wd'))
+  params = v.params['params']
+  assert 'R' in params and 'conv0' in params['context']  # Dense names kept.
+  mel = _mel(v, 3)
+  audio, lp = v.generate(mel, seed=0)
+  np.testing.assert_allclose(lp, v.log_prob(audio, mel), rtol=1e-4,
+                             atol=1e-4)

@@ -1,0 +1,334 @@
+"""Subscale WaveRNN (PAPER.md §3): folding, the masked context network, and
+the teacher-forced ln P over all sub-tensors at once.
+
+An utterance u of T samples is folded into S sub-tensors (S is the paper's
+B, config `subscale.batch_factor`): sub-tensor s holds u[S * i + s] for
+i < N = ceil(T / S) (zero-padded at the end). Sample (s, i) may depend on
+  * (s, k) for k < i: through the WaveRNN's own recurrence over sub-tensor s;
+  * (z, k) for z < s and k <= i + horizon: through the context network;
+  * nothing of sub-tensors z > s.
+One WaveRNN (the cell of `model.py`, with the dense model's parameter
+names) runs over all S sub-tensors as a batch; its input term adds the mel
+conditioning of the sample's frame and the context network's output.
+
+The context network is a causal dilated CNN over the folded time axis whose
+channels are grouped by sub-tensor. Its input at (z, j) is sample
+(z, j + horizon), so being causal in j means k <= i + horizon. The first
+layer's weights are masked to input groups z < s, the later layers' to
+z <= s (block-triangular channel masks, as in MADE/PixelCNN), with ReLUs and
+residual connections; so output group s sees exactly (z < s, k <= i +
+horizon) inside its receptive field. Positions past the end of the
+utterance, and before its start, enter as zeros.
+
+Notation: B batch, T samples, S sub-tensors, N folded steps, C channels per
+group, K taps per conv, G = 3H gate inputs, P hop.
+"""
+
+import dataclasses
+import math
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from wavernn_jax import model
+from wavernn_jax import quantization
+
+
+@dataclasses.dataclass(frozen=True)
+class SubscaleConfig:
+  """Hyper-parameters of the folding and of the context network."""
+  batch_factor: int = 16  # S (the paper's B), sub-tensors per utterance.
+  horizon: int = 64  # the paper's F, future horizon in folded samples.
+  channels: int = 16  # C, context-net channels per sub-tensor group.
+  kernel: int = 2  # K, taps per dilated conv (in folded samples).
+  dilations: tuple[int, ...] = (1, 2, 4, 8)  # one conv layer per dilation.
+
+  def __post_init__(self):
+    if self.batch_factor < 1:
+      raise ValueError(f'subscale.batch_factor={self.batch_factor} must be '
+                       '>= 1; the paper uses 16.')
+    if self.horizon < 0:
+      raise ValueError(f'subscale.horizon={self.horizon} must be >= 0 folded '
+                       'samples; the paper uses 64 or 128.')
+    if self.channels < 1 or self.kernel < 1 or not self.dilations or min(
+        self.dilations) < 1:
+      raise ValueError(
+          f'subscale.channels={self.channels}, kernel={self.kernel} and '
+          f'dilations={self.dilations} must be positive (and at least one '
+          'dilation); e.g. channels=16, kernel=2, dilations=(1, 2, 4, 8).')
+
+  @property
+  def lookback(self) -> int:
+    """Folded samples the widest conv layer reaches back."""
+    return (self.kernel - 1) * max(self.dilations)
+
+  @classmethod
+  def from_config(cls, config) -> 'SubscaleConfig':
+    s = config.subscale
+    return cls(batch_factor=s.batch_factor, horizon=s.horizon,
+               channels=s.channels, kernel=s.kernel,
+               dilations=tuple(int(d) for d in s.dilations))
+
+
+# ------------------------------------------------------------------ folding --
+
+
+def fold(x_BxT, factor: int):
+  """Folds axis 1 into sub-tensors: [B, T, ...] -> [B, N, S, ...].
+
+  out[b, i, s] = x[b, S * i + s]; the end is zero-padded to N = ceil(T / S).
+  """
+  b, t = x_BxT.shape[:2]
+  n = -(-t // factor)
+  pad = [(0, 0), (0, n * factor - t)] + [(0, 0)] * (x_BxT.ndim - 2)
+  return jnp.pad(x_BxT, pad).reshape((b, n, factor) + x_BxT.shape[2:])
+
+
+def unfold(x_BxNxS, length: int):
+  """Inverse of `fold`: [B, N, S, ...] -> [B, length, ...]."""
+  b, n, s = x_BxNxS.shape[:3]
+  return x_BxNxS.reshape((b, n * s) + x_BxNxS.shape[3:])[:, :length]
+
+
+def frame_index(factor: int, n: int, hop: int, frames: int, start: int = 0):
+  """Mel frame of every folded position (clipped to the last frame), [N, S].
+
+  Position (i, s) is sample start + S * i + s, in frame (...) // P.
+  """
+  t_NxS = start + factor * np.arange(n)[:, None] + np.arange(factor)[None]
+  return np.minimum(t_NxS // hop, frames - 1)
+
+
+def fold_conditioning(xin_BxFxG, hop: int, factor: int, length: int,
+                      start: int = 0):
+  """Frame-rate conditioning [B, F, G] -> per folded sample [B, N, S, G]."""
+  n = -(-length // factor)
+  return xin_BxFxG[:, frame_index(factor, n, hop, xin_BxFxG.shape[1], start)]
+
+
+def features(c_BxNxS, f_BxNxS, valid_NxS):
+  """Context-net input: the scaled bytes, zero where there is no sample."""
+  x = jnp.stack([quantization.scale(c_BxNxS), quantization.scale(f_BxNxS)],
+                -1)
+  return x * jnp.asarray(valid_NxS, jnp.float32)[..., None]
+
+
+# ----------------------------------------------------------- context network --
+
+
+def group_mask(factor: int, strict: bool) -> np.ndarray:
+  """[1, S_in, 1, S_out, 1] mask: input group z feeds output group s iff
+  z < s (strict) or z <= s."""
+  z, s = np.arange(factor)[:, None], np.arange(factor)[None, :]
+  keep = (z < s) if strict else (z <= s)
+  return keep.astype(np.float32)[None, :, None, :, None]
+
+
+class ContextNet(nn.Module):
+  """Weights of the masked dilated CNN over the folded tensor."""
+  sub: SubscaleConfig
+  gates: int  # G, outputs per position (3H).
+
+  def setup(self):
+    s, c, k = self.sub.batch_factor, self.sub.channels, self.sub.kernel
+    conv_init = nn.initializers.variance_scaling(
+        2.0, 'fan_in', 'truncated_normal', in_axis=(0, 1, 2), out_axis=(3, 4))
+    self.kernels = [
+        self.param(f'conv{l}', conv_init, (k, s, 2 if l == 0 else c, s, c))
+        for l in range(len(self.sub.dilations))]
+    self.biases = [self.param(f'bias{l}', nn.initializers.zeros, (s, c))
+                   for l in range(len(self.sub.dilations))]
+    self.out = self.param('out', nn.initializers.lecun_normal(),
+                          (c, self.gates))
+
+  def weights(self) -> dict:
+    """Masked kernels [K, S, C_in, S, C], biases [S, C], `out` [C, G]."""
+    s = self.sub.batch_factor
+    kernels = [w * group_mask(s, strict=(l == 0))
+               for l, w in enumerate(self.kernels)]
+    return {'kernels': kernels, 'biases': list(self.biases), 'out': self.out}
+
+
+def _shift(x_BxNx, offset: int):
+  """x[:, j + offset], with zeros outside [0, N)."""
+  n = x_BxNx.shape[1]
+  before, after = max(-offset, 0), max(offset, 0)
+  pad = [(0, 0), (before, after)] + [(0, 0)] * (x_BxNx.ndim - 2)
+  start = before + offset
+  return jnp.pad(x_BxNx, pad)[:, start:start + n]
+
+
+def context_hidden(cw: dict, feats_BxNxSx2, sub: SubscaleConfig):
+  """The context network's last layer over a whole folded tensor, [B, N, S, C].
+
+  The network's output is this times `cw['out']` ([C, G]), applied per chunk
+  by `log_probs` so no [B, N, S, G] tensor is ever made. Tap t of layer l
+  reads column j - t * dilation_l of the layer below; for layer 0 that is
+  sample j + horizon - t * dilation_0 (zero outside the tensor).
+  `subscale_sampling._context_step` is the same net, one column at a time.
+  """
+  h, base = feats_BxNxSx2, sub.horizon  # Layer 0 reads samples j + horizon.
+  for l, d in enumerate(sub.dilations):
+    acc = cw['biases'][l]
+    for tap in range(sub.kernel):
+      acc = acc + jnp.einsum('bnzc,zcsd->bnsd', _shift(h, base - tap * d),
+                             cw['kernels'][l][tap])
+    base = 0
+    h = jax.nn.relu(acc) if l == 0 else h + jax.nn.relu(acc)
+  return h
+
+
+# --------------------------------------------------------- teacher forcing --
+
+
+def teacher_forced(w: model.Weights, cw: dict, xin_BxFxG, idx_NxS,
+                   ctx_BxNxSxC, bytes_BxNxS, chunk: int = 16):
+  """ln P of every folded position, all sub-tensors as one WaveRNN batch.
+
+  Like `model.teacher_forced`: per chunk of folded steps the input terms
+  (mel of each sample's frame + context-net output + I* of the previous
+  sample + c_t into the fine halves) are made at once, the recurrence is
+  scanned, and the heads run on the chunk's states at once.
+
+  Args:
+    w: the WaveRNN cell weights.
+    cw: the context-net weights.
+    xin_BxFxG: frame-rate input terms (mel conditioning + bias).
+    idx_NxS: the frame of every position.
+    ctx_BxNxSxC: the context network's last layer (`context_hidden`).
+    bytes_BxNxS: (previous c, previous f, c, f) of every position.
+    chunk: folded steps per chunk (memory: chunk * B * S * G floats).
+
+  Returns:
+    ln P(c) and ln P(f | c), float32 [B, N, S].
+  """
+  b, n, factor = bytes_BxNxS[0].shape
+  hidden = w['R'].shape[0]
+  q = min(chunk, n)
+  m = -(-n // q)
+  # [B, N, S, ...] -> [M, Q, B * S, ...], zero-padded to M * Q steps at the
+  # end (scored and dropped after the real ones).
+  pad = lambda x: jnp.pad(x, [(0, 0), (0, m * q - n)] + [(0, 0)] *
+                          (x.ndim - 2))
+  chunks = lambda x: jnp.swapaxes(pad(x), 0, 1).reshape(
+      (m, q, b * factor) + x.shape[3:])
+  idx_MxQxS = jnp.asarray(np.pad(idx_NxS, [(0, m * q - n), (0, 0)]).reshape(
+      m, q, factor))
+
+  def recurrence(h_BxH, x_Bx3x2xH2):
+    h_Bx2xH2 = model.gru(h_BxH.reshape(-1, 2, hidden // 2),
+                         model.recur(w, h_BxH), x_Bx3x2xH2)
+    h_BxH = h_Bx2xH2.reshape(-1, hidden)
+    return h_BxH, h_BxH
+
+  def chunk_step(h_BxH, inputs):
+    idx_QxS, ctx_QxBxC, (pc, pf, c, f) = inputs
+    xin_QxBxG = jnp.swapaxes(xin_BxFxG[:, idx_QxS], 0, 1).reshape(
+        q, b * factor, -1) + ctx_QxBxC @ cw['out']
+    x = model.input_term(w, xin_QxBxG, pc, pf)
+    x = x.at[..., 1, :].add(model.c_term(w, c))
+    h_BxH, h_QxBxH = jax.lax.scan(recurrence, h_BxH, x)
+    logits_c = model.head(w, h_QxBxH[..., :hidden // 2], 'O1', 'O2')
+    logits_f = model.head(w, h_QxBxH[..., hidden // 2:], 'O3', 'O4')
+    pick = lambda logits, i: jnp.take_along_axis(
+        jax.nn.log_softmax(logits), i[..., None], -1)[..., 0]
+    return h_BxH, (pick(logits_c, c), pick(logits_f, f))
+
+  h0 = jnp.zeros((b * factor, hidden), jnp.float32)
+  _, lps = jax.lax.scan(chunk_step, h0, (
+      idx_MxQxS, chunks(ctx_BxNxSxC), tuple(map(chunks, bytes_BxNxS))))
+  back = lambda x: jnp.swapaxes(x.reshape(m * q, b, factor), 0, 1)[:, :n]
+  return tuple(map(back, lps))
+
+
+def log_probs(w: model.Weights, cw: dict, sub: SubscaleConfig, audio_BxT,
+              xin_BxFxG, hop: int, margin: int = 0):
+  """Teacher-forced ln P of the samples of `audio_BxT`, in time order.
+
+  Args:
+    w: the WaveRNN cell weights.
+    cw: the context-net weights (`ContextNet.weights`).
+    sub: subscale hyper-parameters.
+    audio_BxT: int16 audio.
+    xin_BxFxG: frame-rate input terms (mel conditioning + bias), F = T // P.
+    hop: P, samples per frame.
+    margin: samples at each end that only give context (training windows);
+      T - 2 * margin must be a multiple of S. 0: score the whole utterance,
+      which starts from silence as the sampler does.
+
+  Returns:
+    ln P(c_t | ...) and ln P(f_t | c_t, ...), float32 [B, T - 2 * margin].
+  """
+  factor = sub.batch_factor
+  b, t = audio_BxT.shape
+  scored = t - 2 * margin
+  if margin:
+    if scored % factor:
+      raise ValueError(f'the scored span ({scored} samples) must be a '
+                       f'multiple of subscale.batch_factor={factor}.')
+    # Fold a span aligned so the scored samples start a folded step.
+    start, first = margin % factor, margin // factor
+    n = (t - start) // factor
+    length = n * factor
+  else:
+    start, first, n, length = 0, 0, -(-t // factor), t
+  n_scored = -(-scored // factor)
+  folded_BxNxS = fold(audio_BxT[:, start:start + length], factor)
+  valid_NxS = (factor * np.arange(n)[:, None] + np.arange(factor)) < length
+  c, f = quantization.split(folded_BxNxS)
+  ctx_BxNxSxC = context_hidden(cw, features(c, f, valid_NxS), sub)
+  span = slice(first, first + n_scored)
+  idx_NxS = frame_index(factor, n, hop, xin_BxFxG.shape[1], start)[span]
+  if first:
+    pc, pf = c[:, first - 1:first - 1 + n_scored], f[:, first - 1:
+                                                    first - 1 + n_scored]
+  else:
+    sc, sf = quantization.split(jnp.zeros((b, 1, factor), jnp.int16))
+    pc = jnp.concatenate([sc, c[:, :n_scored - 1]], 1)
+    pf = jnp.concatenate([sf, f[:, :n_scored - 1]], 1)
+  lp_c, lp_f = teacher_forced(w, cw, xin_BxFxG, idx_NxS, ctx_BxNxSxC[:, span],
+                              (pc, pf, c[:, span], f[:, span]))
+  return unfold(lp_c, scored), unfold(lp_f, scored)
+
+
+class SubscaleWaveRNN(model.WaveRNN):
+  """The WaveRNN (same parameters and names) plus the context network."""
+  sub: SubscaleConfig = SubscaleConfig()
+
+  def setup(self):
+    super().setup()
+    self.context = ContextNet(self.sub, 3 * self.cfg.hidden)
+
+  def context_weights(self) -> dict:
+    return self.context.weights()
+
+  def __call__(self, audio_BxT, mel_BxFxM=None, context_frames: int = 0,
+               return_logits: bool = False):
+    """Teacher-forced ln P of every sample (as `WaveRNN.__call__`).
+
+    Args:
+      audio_BxT: int16 audio, T = F * P.
+      mel_BxFxM: log-mel frames (None when unconditional).
+      context_frames: frames at each end that only give context.
+      return_logits: not supported (raises).
+
+    Returns:
+      ln P(c_t | ...) and ln P(f_t | c_t, ...), each float32 [B, T'] in
+      normal time order, T' = T - 2 * context_frames * P.
+    """
+    if return_logits:
+      raise NotImplementedError('return_logits is for the dense model.')
+    p = self.cfg.hop_length
+    b, t = audio_BxT.shape
+    xin_BxFxG = self.condition(mel_BxFxM, b, t // p)
+    return log_probs(self.weights(), self.context_weights(), self.sub,
+                     audio_BxT, xin_BxFxG, p, context_frames * p)
+
+
+def context_frames(config) -> int:
+  """Frames of context a training window needs after its scored span so
+  the last scored samples see their whole horizon."""
+  s = config.subscale
+  return math.ceil((s.horizon + 1) * s.batch_factor / config.mel.hop_length)

@@ -1,0 +1,179 @@
+"""The Subscale WaveRNN sampler: one jitted `lax.scan`, S samples per step.
+
+Schedule (PAPER.md §3): at global step n, sub-tensor s draws its sample
+i_s = n - s * (horizon + 1), so sub-tensor s + 1 starts once s is
+horizon + 1 samples ahead. After the warm-up of (S - 1) * (horizon + 1)
+steps all S sub-tensors advance together: one batched WaveRNN step (batch
+B * S) emits S samples per utterance. At step n, sample (s, i_s) needs
+(z < s, k <= i_s + horizon); sub-tensor z drew i_s + horizon + (s - z - 1) *
+(horizon + 1) >= i_s + horizon at step n - 1, so it is always there.
+
+The context network is evaluated incrementally: each step computes, for
+every sub-tensor, only the column i_s of every layer, reading earlier
+columns (and other groups' columns) from per-layer history buffers. Inputs
+and activations are kept for the whole utterance ([B, rows, S, C]), so each
+group can read its own, skewed, time.
+
+Shapes: B batch, S sub-tensors, N folded steps, C channels, G = 3H.
+"""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from wavernn_jax import model
+from wavernn_jax import quantization
+from wavernn_jax import subscale
+
+# Utterances are padded to a multiple of this many frames (one compile per
+# bucket); the padding is generated after the real samples and dropped.
+BUCKET_FRAMES = 32
+
+
+def _draw(logits_Bx256, u_B, temperature):
+  """Inverse-CDF draw from softmax(logits / temperature)."""
+  cdf = jnp.cumsum(jax.nn.softmax(logits_Bx256 / temperature, -1), -1)
+  idx = jnp.sum(cdf < u_B[:, None] * cdf[:, -1:], axis=-1)
+  return jnp.minimum(idx, 255).astype(jnp.int32)
+
+
+def _log_prob(logits_Bx256, idx_B):
+  lp = jax.nn.log_softmax(logits_Bx256, axis=-1)
+  return jnp.take_along_axis(lp, idx_B[:, None], axis=1)[:, 0]
+
+
+def num_steps(n: int, sub: subscale.SubscaleConfig) -> int:
+  """Sequential steps to generate N folded steps: N + (S - 1)(horizon + 1)."""
+  return n + (sub.batch_factor - 1) * (sub.horizon + 1)
+
+
+def _context_step(cw, sub, xs, hbufs, j_S, write_S):
+  """Column j_s of every context-net layer for every group s.
+
+  Args:
+    cw: context-net weights.
+    sub: subscale hyper-parameters.
+    xs: inputs, [B, rows, S, 2]; sample (z, k) at row k + lookback.
+    hbufs: per-layer activations, [B, rows, S, C]; (z, j) at row j + lookback.
+    j_S: the folded time of each group this step.
+    write_S: the row each group writes (a spare row when inactive).
+
+  Returns:
+    The output [B, S, G] and the updated buffers.
+  """
+  s_idx = jnp.arange(sub.batch_factor)
+  rows = xs.shape[1]
+  buf, base, new_bufs = xs, sub.horizon, []
+  for l, d in enumerate(sub.dilations):
+    taps = np.arange(sub.kernel) * d
+    read_SxK = jnp.clip(j_S[:, None] - taps + base + sub.lookback, 0, rows - 1)
+    acc = cw['biases'][l] + jnp.einsum('bstzc,tzcsd->bsd', buf[:, read_SxK],
+                                       cw['kernels'][l])
+    h = jax.nn.relu(acc) if l == 0 else h + jax.nn.relu(acc)
+    buf = hbufs[l].at[:, write_S, s_idx].set(h)
+    base = 0
+    new_bufs.append(buf)
+  return h @ cw['out'], tuple(new_bufs)
+
+
+@functools.partial(jax.jit, static_argnames=('hop', 'sub'))
+def sample(w: model.Weights, cw: dict, xin_BxFxG, length, key, temperature,
+           hop: int, sub: subscale.SubscaleConfig):
+  """Generates audio with the subscale schedule.
+
+  Args:
+    w: the WaveRNN cell weights.
+    cw: the context-net weights (`ContextNet.weights`).
+    xin_BxFxG: conditioning + bias per frame (`WaveRNN.condition`).
+    length: samples of the utterance (<= F * hop; positions past it are
+      treated as padding, as in `subscale.log_probs`).
+    key: PRNG key of the draws.
+    temperature: scalar > 0 dividing the logits of both softmaxes.
+    hop: P, samples per frame.
+    sub: subscale hyper-parameters.
+
+  Returns:
+    audio int16 [B, N * S] and ln P of each drawn sample (temperature 1)
+    float32 [B, N * S], in time order, N = ceil(F * hop / S).
+  """
+  factor, horizon = sub.batch_factor, sub.horizon
+  b, frames, _ = xin_BxFxG.shape
+  hidden = w['R'].shape[0]
+  n = -(-frames * hop // factor)
+  steps = num_steps(n, sub)
+  rows = sub.lookback + n + horizon + 1
+  spare = rows - 1  # Written by inactive groups, read by no active one.
+  s_idx = jnp.arange(factor)
+  silence_c, silence_f = quantization.split(jnp.zeros((b, factor), jnp.int16))
+  carry = (jnp.zeros((b * factor, hidden), jnp.float32), silence_c, silence_f,
+           jnp.zeros((b, rows, factor, 2), jnp.float32),
+           tuple(jnp.zeros((b, rows, factor, sub.channels), jnp.float32)
+                 for _ in sub.dilations))
+
+  def step(carry, inputs):
+    index, u_BxSx2 = inputs
+    h, pc, pf, xs, hbufs = carry
+    j_S = index - s_idx * (horizon + 1)
+    active_S = (j_S >= 0) & (j_S < n)
+    write_S = jnp.where(active_S, j_S + sub.lookback, spare)
+    ctx_BxSxG, hbufs = _context_step(cw, sub, xs, hbufs, j_S, write_S)
+    frame_S = jnp.clip((factor * j_S + s_idx) // hop, 0, frames - 1)
+    xin = (xin_BxFxG[:, frame_S] + ctx_BxSxG).reshape(b * factor, -1)
+    flat = lambda x: x.reshape(b * factor)
+    rh = model.recur(w, h)
+    x = model.input_term(w, xin, flat(pc), flat(pf))
+    yc, logits_c = model.coarse(w, h, rh, x)
+    u = u_BxSx2.reshape(b * factor, 2)
+    c = _draw(logits_c, u[:, 0], temperature)
+    yf, logits_f = model.fine(w, h, rh, x, c)
+    fi = _draw(logits_f, u[:, 1], temperature)
+    lp = (_log_prob(logits_c, c) + _log_prob(logits_f, fi)).reshape(b, factor)
+    active_flat = jnp.tile(active_S, b)[:, None]
+    h = jnp.where(active_flat, jnp.concatenate([yc, yf], -1), h)
+    c, fi = c.reshape(b, factor), fi.reshape(b, factor)
+    pc, pf = jnp.where(active_S, c, pc), jnp.where(active_S, fi, pf)
+    valid_S = active_S & (factor * j_S + s_idx < length)
+    xs = xs.at[:, write_S, s_idx].set(subscale.features(c, fi, valid_S))
+    return (h, pc, pf, xs, hbufs), (quantization.combine(c, fi), lp)
+
+  uniforms = jax.random.uniform(key, (steps, b, factor, 2))
+  _, (audio_XxBxS, lp_XxBxS) = jax.lax.scan(
+      step, carry, (jnp.arange(steps), uniforms))
+  # Un-skew: folded (i, s) was drawn at step i + s * (horizon + 1).
+  at_NxS = np.arange(n)[:, None] + np.arange(factor)[None] * (horizon + 1)
+  unskew = lambda x: subscale.unfold(
+      jnp.moveaxis(x[at_NxS, :, np.arange(factor)[None]], 2, 0), n * factor)
+  return unskew(audio_XxBxS), unskew(lp_XxBxS)
+
+
+def generate(net, params, xin_BxFxG, seed: int, temperature: float,
+             hop: int):
+  """Samples utterances from frame-rate conditioning (for `Vocoder`).
+
+  Returns:
+    audio int16 [B, F * hop] and ln P per sample float32 [B, F * hop].
+  """
+  b, frames, _ = xin_BxFxG.shape
+  # Short inputs: the next power of two, so few shapes are ever compiled.
+  bucket = min(BUCKET_FRAMES, 1 << (frames - 1).bit_length())
+  padded = -(-frames // bucket) * bucket
+  xin_BxFxG = jnp.pad(xin_BxFxG, ((0, 0), (0, padded - frames), (0, 0)),
+                      mode='edge')
+  w = _weights(net, params)
+  cw = _context_weights(net, params)
+  length = frames * hop
+  audio, lp = sample(w, cw, xin_BxFxG, jnp.int32(length), jax.random.key(seed),
+                     jnp.float32(temperature), hop, net.sub)
+  return np.asarray(audio)[:, :length], np.asarray(lp)[:, :length]
+
+
+@functools.partial(jax.jit, static_argnums=(0,))
+def _weights(net, params):
+  return net.apply(params, method='weights')
+
+
+@functools.partial(jax.jit, static_argnums=(0,))
+def _context_weights(net, params):
+  return net.apply(params, method='context_weights')
