@@ -4,6 +4,9 @@ r"""Train, evaluate and vocode with wavernn_jax.
   python launch.py --mode=evaluate --workdir=DIR [--wav_dir=D]
   python launch.py --mode=vocode --workdir=DIR --input=in.wav --output=out.wav
   python launch.py --mode=vocode --workdir=DIR --split=test --num=3
+  python launch.py --config=experiments/sparse_vs_dense.py --sweep \
+      [--sweep_index=N] --workdir=DIR
+  python launch.py --mode=report --workdir=DIR
 """
 
 import json
@@ -21,6 +24,7 @@ from wavernn_jax import checkpoint
 from wavernn_jax import config_checks
 from wavernn_jax import distributed
 from wavernn_jax import evaluate
+from wavernn_jax import sweep
 from wavernn_jax import train
 from wavernn_jax import vocoder
 
@@ -28,8 +32,13 @@ _CONFIG = config_flags.DEFINE_config_file(
     'config', None, 'Experiment config file (train mode).', lock_config=True)
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Training workdir.',
                                required=True)
-_MODE = flags.DEFINE_enum('mode', 'train', ['train', 'evaluate', 'vocode'],
-                          'What to do.')
+_MODE = flags.DEFINE_enum('mode', 'train',
+                          ['train', 'evaluate', 'vocode', 'report'],
+                          'What to do (report: collect a sweep workdir).')
+_SWEEP = flags.DEFINE_bool('sweep', False, 'train: run every point of the '
+                           "config file's sweep() into --workdir/<point>/.")
+_SWEEP_INDEX = flags.DEFINE_integer('sweep_index', None,
+                                    'with --sweep: run only this point.')
 _WAV_DIR = flags.DEFINE_string('wav_dir', None,
                                'evaluate: a folder of wavs instead of a split.')
 _SPLIT = flags.DEFINE_string('split', 'test', 'evaluate/vocode: the split.')
@@ -85,7 +94,14 @@ def run(argv):
     if _CONFIG.value is None:
       raise ValueError('--mode=train needs --config=experiments/wavernn.py'
                        '[:preset=...].')
-    result = train.train_and_evaluate(_CONFIG.value, workdir)
+    if _SWEEP.value:
+      path = config_flags.get_config_filename(flags.FLAGS['config'])
+      points = sweep.load_points(path, _CONFIG.value)
+      result = sweep.run(_CONFIG.value, points, workdir, _SWEEP_INDEX.value)
+    else:
+      result = train.train_and_evaluate(_CONFIG.value, workdir)
+  elif _MODE.value == 'report':
+    result = sweep.report(workdir)
   elif _MODE.value == 'evaluate':
     result = evaluate.evaluate(workdir, _WAV_DIR.value, _SPLIT.value,
                                quality_utterances=_QUALITY.value)

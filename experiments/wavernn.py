@@ -5,7 +5,7 @@ Usage:
   python launch.py --config=experiments/wavernn.py:preset=tiny,hidden=64 ...
 
 `get_config(arg)` takes comma-separated key=value overrides:
-  variant      dense (sparse and subscale come with their issues)
+  variant      dense | sparse | subscale (PAPER.md §1-3)
   preset       tiny (tests) | demo (the main job, ~10 min on 2 CPU cores)
                | paper (WaveRNN-896 at 24 kHz)
   hidden       H, GRU units (int)

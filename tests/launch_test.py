@@ -71,12 +71,21 @@ def test_vocode_writes_wav_and_png(trained):
       '--output=/nonexistent_dir/x.wav'], 'not a writable folder'),
     (['--config=experiments/wavernn.py:preset=tiny,hidden=-2',
       '--workdir={empty}'], 'hidden'),
+    (['--mode=vocode', '--workdir={wd}', '--input={tmp}/corrupt.wav',
+      '--output={tmp}/x.wav'], 'corrupt.wav: cannot decode audio'),
+    (['--mode=vocode', '--workdir={empty}', '--input={lj}/wavs/utt001.wav',
+      '--output={tmp}/x.wav'], 'no checkpoint'),
+    (['--mode=evaluate', '--workdir={wd}', '--num_processes=2'],
+     '--coordinator_address'),
 ])
 def test_user_errors_give_one_line_and_exit_1(trained, tmp_path, args, match):
   root, lj, workdir = trained
-  fill = dict(empty=str(tmp_path / 'empty'), wd=workdir, root=root, lj=lj)
+  (tmp_path / 'corrupt.wav').write_bytes(b'RIFF\x10\x00\x00\x00WAVEjunk')
+  fill = dict(empty=str(tmp_path / 'empty'), wd=workdir, root=root, lj=lj,
+              tmp=str(tmp_path))
   proc = _run(*[a.format(**fill) for a in args], check=False)
   assert proc.returncode == 1
   last = proc.stderr.strip().splitlines()[-1]
   assert last.startswith('error: ') and match in last
   assert 'Traceback' not in proc.stderr
+  assert not (tmp_path / 'x.wav').exists()  # Nothing half-written.

@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 
 import jax
 import numpy as np
@@ -19,12 +20,31 @@ from tests import fake_corpus
 from wavernn_jax import checkpoint
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The reference run: train.steps, and checkpoints every step (so a kill has
+# many saves to land in). The LR schedule depends on `steps`: runs compared
+# with it must use the same; the other train settings do not matter.
+STEPS = 8
+REFERENCE_TRAIN = dict(steps=STEPS, ckpt_every=1, log_every=1,
+                       eval_every=100)
+# Subprocess runs share compiled programs (a restart recompiles nothing).
+COMPILE_CACHE = os.path.join(tempfile.gettempdir(),
+                             'wavernn_jax_tests_compile_cache')
+_REFERENCE = {}
 
 
-def make_corpus(root: str) -> str:
-  """The synthetic LJSpeech-layout corpus under root/lj; returns root."""
-  fake_corpus.make_ljspeech(os.path.join(root, 'lj'))
-  return root
+def reference(tmp_path_factory) -> tuple[str, str]:
+  """(corpus root, workdir of the reference run), made once per session.
+
+  The reference trains in this process, on one device, for STEPS steps.
+  """
+  if not _REFERENCE:
+    from wavernn_jax import train  # pylint: disable=g-import-not-at-top
+    corpus = str(tmp_path_factory.mktemp('tiny_training'))
+    fake_corpus.make_ljspeech(os.path.join(corpus, 'lj'))
+    workdir = os.path.join(corpus, 'reference')
+    train.train_and_evaluate(config(corpus, **REFERENCE_TRAIN), workdir)
+    _REFERENCE.update(corpus=corpus, workdir=workdir)
+  return _REFERENCE['corpus'], _REFERENCE['workdir']
 
 
 def config(corpus: str, **train):
@@ -48,20 +68,33 @@ def launch_command(corpus: str, workdir: str, *flags, **train) -> list[str]:
           f'--workdir={workdir}', *flags]
 
 
-def start(command: list[str], devices: int = 1, log=None) -> subprocess.Popen:
-  """Starts `command` in the repo root on `devices` CPU devices."""
+def start(command: list[str], devices: int = 1) -> subprocess.Popen:
+  """Starts `command` in the repo root on `devices` CPU devices.
+
+  Its stderr goes to a temporary file (a pipe could fill and block it):
+  `log_tail(proc)` reads it.
+  """
   env = dict(os.environ, JAX_PLATFORMS='cpu',
-             XLA_FLAGS=f'--xla_force_host_platform_device_count={devices}')
-  return subprocess.Popen(command, cwd=ROOT, env=env, text=True,
-                          stdout=subprocess.DEVNULL,
-                          stderr=log or subprocess.PIPE)
+             XLA_FLAGS=f'--xla_force_host_platform_device_count={devices}',
+             JAX_COMPILATION_CACHE_DIR=COMPILE_CACHE,
+             JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS='0')
+  log = tempfile.TemporaryFile('w+')
+  proc = subprocess.Popen(command, cwd=ROOT, env=env, text=True,
+                          stdout=subprocess.DEVNULL, stderr=log)
+  proc.log = log
+  return proc
+
+
+def log_tail(proc: subprocess.Popen, chars: int = 3000) -> str:
+  proc.log.seek(0)
+  return proc.log.read()[-chars:]
 
 
 def finish(proc: subprocess.Popen, timeout: float = 400) -> None:
   """Waits for `proc`; raises with its stderr tail if it failed."""
-  _, err = proc.communicate(timeout=timeout)
+  proc.wait(timeout=timeout)
   if proc.returncode:
-    raise AssertionError(f'exit {proc.returncode}:\n{(err or "")[-3000:]}')
+    raise AssertionError(f'exit {proc.returncode}:\n{log_tail(proc)}')
 
 
 def free_port() -> int:

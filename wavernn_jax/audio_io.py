@@ -82,6 +82,8 @@ def _read_soundfile(path) -> tuple[np.ndarray, int]:
   """Returns float64 samples `[T, C]` in [-1, 1] and the file's rate in Hz."""
   if not os.path.isfile(path):  # libsndfile would only say 'System error'
     raise _fail(path, 'no such file', 'check the path')
+  if os.path.getsize(path) == 0:  # libsndfile: 'Format not recognised'
+    raise _fail(path, 'empty file (0 bytes)', 'delete or replace it')
   try:
     audio_TxC, rate = sf.read(path, dtype='float64', always_2d=True)
   except (sf.LibsndfileError, RuntimeError, TypeError) as e:

@@ -61,3 +61,23 @@ def plot_history(jsonl_path: str, png_path: str) -> None:
   ax.legend()
   fig.tight_layout()
   save_figure(fig, png_path)
+
+
+def plot_sweep(rows, png_path: str) -> None:
+  """Held-out NLL against sparsity, one line per non-zero budget."""
+  fig, ax = plt.subplots(figsize=(7, 4.5))
+  for budget in sorted({r['budget'] for r in rows}):
+    points = sorted((r['sparsity'], r['nll_bits_per_sample'], r['hidden'])
+                    for r in rows if r['budget'] == budget)
+    xs, ys, hs = zip(*points)
+    ax.plot(xs, ys, marker='o', label=f'{budget:,} non-zero weights')
+    for x, y, h in points:
+      ax.annotate(f'H={h}', (x, y), textcoords='offset points',
+                  xytext=(0, 6), ha='center', fontsize=7)
+  ax.set_xlabel('sparsity of the pruned matrices')
+  ax.set_ylabel('held-out NLL (bits / 16-bit sample)')
+  ax.set_title('Sparse vs dense WaveRNN at equal non-zero weights')
+  ax.grid(alpha=0.3)
+  ax.legend()
+  fig.tight_layout()
+  save_figure(fig, png_path)

@@ -148,9 +148,19 @@ def sample(w: model.Weights, cw: dict, xin_BxFxG, length, key, temperature,
   return unskew(audio_XxBxS), unskew(lp_XxBxS)
 
 
-def generate(net, params, xin_BxFxG, seed: int, temperature: float,
+def generate(net, params, w, xin_BxFxG, seed: int, temperature: float,
              hop: int):
   """Samples utterances from frame-rate conditioning (for `Vocoder`).
+
+  Args:
+    net: the `SubscaleWaveRNN`.
+    params: its parameters (for the context network).
+    w: the cell weights to sample with (dense, or with `BlockSparse`
+      matrices from `sparse_sampling.sampler_weights`).
+    xin_BxFxG: conditioning + bias per frame.
+    seed: PRNG seed of the draws.
+    temperature: > 0, divides the logits.
+    hop: P, samples per frame.
 
   Returns:
     audio int16 [B, F * hop] and ln P per sample float32 [B, F * hop].
@@ -161,7 +171,6 @@ def generate(net, params, xin_BxFxG, seed: int, temperature: float,
   padded = -(-frames // bucket) * bucket
   xin_BxFxG = jnp.pad(xin_BxFxG, ((0, 0), (0, padded - frames), (0, 0)),
                       mode='edge')
-  w = _weights(net, params)
   cw = _context_weights(net, params)
   length = frames * hop
   audio, lp = sample(w, cw, xin_BxFxG, jnp.int32(length), jax.random.key(seed),

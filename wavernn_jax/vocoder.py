@@ -225,12 +225,6 @@ class Vocoder:
   def _sample(self, xin_BxFxG, seed, temperature, progress=None):
     """Runs the sampler over fixed-size chunks of frames (one compile)."""
     b, frames, _ = xin_BxFxG.shape
-    if self.config.get('variant') == 'subscale':  # One scan per utterance.
-      out = subscale_sampling.generate(self.net, self.params, xin_BxFxG, seed,
-                                       temperature, self.hop_length)
-      if progress:
-        progress(frames, frames)
-      return out
     # Short inputs: the next power of two, so few shapes are ever compiled.
     chunk = min(GENERATE_CHUNK_FRAMES, 1 << (frames - 1).bit_length())
     padded = -(-frames // chunk) * chunk
@@ -238,6 +232,13 @@ class Vocoder:
     w = sparse_sampling.sampler_weights(_weights(self.net, self.params),
                                        self.pruned_specs(), self.sparse_kernel,
                                        self.sparse_dtype)
+    if self.config.get('variant') == 'subscale':  # One scan per utterance.
+      out = subscale_sampling.generate(self.net, self.params, w,
+                                       xin_BxFxG[:, :frames], seed,
+                                       temperature, self.hop_length)
+      if progress:
+        progress(frames, frames)
+      return out
     key, temperature = jax.random.key(seed), jnp.float32(temperature)
     carry, audio, lp = None, [], []
     for start in range(0, padded, chunk):

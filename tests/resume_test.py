@@ -1,0 +1,116 @@
+"""Preemption: kill -9 at any moment, restart, and the run is unchanged."""
+
+import json
+import os
+import random
+import shutil
+import signal
+import time
+
+import numpy as np
+import pytest
+
+from tests import tiny_training
+from wavernn_jax import checkpoint
+from wavernn_jax import history
+
+
+@pytest.fixture(scope='module')
+def reference(tmp_path_factory):
+  return tiny_training.reference(tmp_path_factory)
+
+
+def _wait_for_step(proc, workdir: str, step: int, timeout: float = 300):
+  """Waits until `step` is logged; returns the last logged step."""
+  deadline = time.time() + timeout
+  while time.time() < deadline:
+    rows = tiny_training.train_rows(workdir)
+    if rows and rows[-1]['step'] >= step:
+      return rows[-1]['step']
+    if proc.poll() is not None:
+      raise AssertionError(
+          f'exited early:\n{tiny_training.log_tail(proc)}')
+    time.sleep(0.02)
+  raise AssertionError(f'step {step} not logged within {timeout} s')
+
+
+def test_sigkill_during_a_save_then_restart_matches_uninterrupted(
+    reference, tmp_path):
+  corpus, uninterrupted = reference
+  workdir = str(tmp_path / 'wd')
+  command = tiny_training.launch_command(corpus, workdir,
+                                         **tiny_training.REFERENCE_TRAIN)
+  # The worst moment: during a checkpoint save (a random point in it), after
+  # that step was logged. Checkpoints are saved every step here.
+  seed = random.randrange(1 << 30)
+  rng = random.Random(seed)
+  kill_after = rng.randint(1, tiny_training.STEPS - 3)
+  proc = tiny_training.start(command)
+  _wait_for_step(proc, workdir, kill_after)
+  steps_dir = os.path.join(workdir, 'checkpoints')
+  while not any('tmp' in d for d in os.listdir(steps_dir)):
+    assert proc.poll() is None, f'seed {seed}: finished before the kill'
+    time.sleep(0.001)
+  time.sleep(rng.uniform(0.0, 0.03))
+  proc.kill()
+  proc.wait()
+  saved = checkpoint.Checkpointer(workdir).latest_step()
+  logged = tiny_training.train_rows(workdir)[-1]['step']
+  note = (f'seed {seed}: killed after step {logged}, last complete '
+          f'checkpoint {saved}, checkpoints/: {sorted(os.listdir(steps_dir))}')
+  # A save cut short is not picked up (None: killed in the first save).
+  torn = [int(d.split('.')[0]) for d in os.listdir(steps_dir) if 'tmp' in d]
+  assert saved is None or (saved <= logged and saved < min(torn, default=1e9)
+                           ), note
+
+  tiny_training.finish(tiny_training.start(command))
+  assert not [d for d in os.listdir(steps_dir) if 'tmp' in d], note
+  try:
+    tiny_training.assert_same_training(uninterrupted, workdir)
+  except AssertionError as e:
+    raise AssertionError(f'{note}\n{e}') from None
+
+
+def test_sigterm_saves_then_stops(reference, tmp_path):
+  corpus, _ = reference
+  workdir = str(tmp_path / 'wd')
+  proc = tiny_training.start(tiny_training.launch_command(
+      corpus, workdir, steps=1000, ckpt_every=1000, eval_every=1000))
+  _wait_for_step(proc, workdir, 2)
+  proc.send_signal(signal.SIGTERM)
+  tiny_training.finish(proc)  # Exit status 0.
+  last = tiny_training.train_rows(workdir)[-1]['step']
+  assert 2 <= last < 1000
+  assert checkpoint.Checkpointer(workdir).latest_step() == last
+
+
+def test_half_written_checkpoint_is_ignored_then_deleted(reference, tmp_path):
+  _, uninterrupted = reference
+  workdir = str(tmp_path / 'wd')
+  shutil.copytree(uninterrupted, workdir)
+  steps = os.path.join(workdir, 'checkpoints')
+  last = tiny_training.STEPS
+  # What a kill during orbax's save of a later step leaves: a temporary
+  # directory, with part of the files.
+  torn = os.path.join(steps, f'{last + 1}.orbax-checkpoint-tmp-1234')
+  shutil.copytree(os.path.join(steps, str(last)), torn)
+  shutil.rmtree(os.path.join(torn, 'meta'))
+  assert checkpoint.Checkpointer(workdir).latest_step() == last
+  assert os.path.isdir(torn)  # A reader (evaluate, vocode) leaves it alone.
+  ckpt = checkpoint.Checkpointer(workdir, cleanup=True)  # As training does.
+  ckpt.save(last + 1, {'x': np.zeros(2)}, {})  # Orbax deletes before saving.
+  assert not os.path.exists(torn)
+
+
+def test_history_drops_rows_after_the_resumed_step(tmp_path):
+  path = str(tmp_path / 'metrics.jsonl')
+  rows = [dict(step=s, split=sp, loss=1.0) for s in (1, 2, 3)
+          for sp in ('train', 'validation')]
+  with open(path, 'w') as f:
+    f.writelines(json.dumps(r) + '\n' for r in rows)
+    f.write('{"step": 4, "spl')  # Torn by a kill mid-write.
+  assert history.truncate(path, 2) == 3
+  with open(path) as f:
+    assert [json.loads(l) for l in f] == rows[:4]
+  assert history.truncate(path, 2) == 0
+  assert history.truncate(str(tmp_path / 'absent.jsonl'), 0) == 0

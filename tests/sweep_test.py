@@ -1,0 +1,107 @@
+"""The sparse-vs-dense sweep: budgets, names, skip/resume, report."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+from experiments import sparse_vs_dense
+from tests import fake_corpus
+from wavernn_jax import sparsity
+from wavernn_jax import sweep
+from wavernn_jax import vocoder as vocoder_lib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PRUNED = tuple(sparse_vs_dense.PRUNED.split(','))
+
+
+@pytest.mark.parametrize('preset', ['cpu', 'tiny'])
+def test_every_point_is_within_5_percent_of_its_budget(preset):
+  config = sparse_vs_dense.get_config(f'preset={preset}')
+  points = sparse_vs_dense.sweep(config)
+  assert len(points) == len(config.sweep.budgets) * len(
+      config.sweep.sparsities)
+  for p in points:
+    o = p['overrides']
+    matrices = PRUNED if o['sparsity.enabled'] else ()
+    n = sparsity.cell_nonzero(o['model.hidden'], o['sparsity.target'],
+                              matrices)
+    assert abs(n - p['budget']) <= 0.05 * p['budget'], p
+    assert abs(o['sparsity.target'] - p['sparsity']) < 0.15, p
+
+
+def test_pruned_models_really_have_the_budgeted_non_zeros():
+  """Init each tiny point's model, prune it as training would, count."""
+  config = sparse_vs_dense.get_config('preset=tiny')
+  for p in sparse_vs_dense.sweep(config):
+    c = sweep.point_config(config, p['overrides'])
+    voc = vocoder_lib.Vocoder.from_config(c)
+    params = voc.params
+    if c.sparsity.enabled:
+      specs = sparsity.specs_from_config(c)
+      params, _ = sparsity.prune_params(params, specs)
+    w = jax.device_get(vocoder_lib._weights(voc.net, params))
+    # Biases start at zero but are never pruned: count them whole.
+    n = sum(x.size if k.startswith('b_') else int(np.count_nonzero(x))
+            for k, x in w.items())
+    assert abs(n - p['budget']) <= 0.05 * p['budget'], (p['name'], n)
+
+
+def test_point_names_are_unique_and_readable():
+  config = sparse_vs_dense.get_config('preset=cpu')
+  names = [p['name'] for p in sparse_vs_dense.sweep(config)]
+  assert len(set(names)) == len(names)
+  assert 'budget30000_sparsity0.96_block16x1' in names
+
+
+def _launch(*args):
+  proc = subprocess.run([sys.executable, 'launch.py', *args], cwd=ROOT,
+                        capture_output=True, text=True, timeout=900,
+                        env=dict(os.environ, JAX_PLATFORMS='cpu'))
+  return proc
+
+
+def test_sweep_runs_skips_resumes_and_reports(tmp_path):
+  lj = fake_corpus.make_ljspeech(str(tmp_path / 'lj'))
+  workdir = str(tmp_path / 'sweep')
+  common = ['--config=experiments/sparse_vs_dense.py:preset=tiny',
+            '--config.data.name=wav_folder',
+            f'--config.data.manual_dir={lj}',
+            f'--config.data.data_dir={tmp_path / "tfds"}',
+            f'--workdir={workdir}', '--sweep']
+  proc = _launch(*common, '--sweep_index=1')
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert sorted(os.listdir(workdir)) == ['budget20000_sparsity0.50_block16x1']
+
+  proc = _launch(*common)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert 'finished, skipped' in proc.stderr  # point 1 was not redone.
+  points = sorted(os.listdir(workdir))
+  assert len(points) == 3
+
+  # An interrupted point (no result.json) resumes from its checkpoint.
+  os.remove(os.path.join(workdir, points[0], 'result.json'))
+  proc = _launch(*common, '--sweep_index=0')
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert 'Resumed from step 4' in proc.stderr
+
+  proc = _launch('--mode=report', f'--workdir={workdir}')
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert '| budget | sparsity |' in proc.stdout
+  with open(os.path.join(workdir, 'results.csv')) as f:
+    rows = list(csv.DictReader(f))
+  assert tuple(rows[0]) == sweep.COLUMNS and len(rows) == 3
+  for row in rows:
+    assert 0 < float(row['nll_bits_per_sample']) < 20
+    assert float(row['samples_per_sec']) > 0
+    assert abs(int(row['nonzero_params']) - 20000) <= 1000
+  assert os.path.getsize(os.path.join(workdir, 'nll_vs_sparsity.png')) > 1000
+
+  proc = _launch(*common, '--sweep_index=7')
+  assert proc.returncode == 1
+  assert 'out of range' in proc.stderr.strip().splitlines()[-1]
