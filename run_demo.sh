@@ -7,8 +7,15 @@ cd "$(dirname "$0")"
 ./setup_env.sh --corpus
 WORKDIR="${WORKDIR:-workdirs/demo}"
 PY=.venv/bin/python
+mkdir -p "$WORKDIR"
+# First, something to listen to at once: the shipped demo model vocodes three
+# held-out utterances (see pretrained/dense_demo/MODEL_CARD.md).
+$PY launch.py --mode=vocode --workdir=pretrained/dense_demo --split=test --num=3 \
+    --output="$WORKDIR/pretrained_vocoded" | tail -n 1
+# Then train a fresh demo model (~10 min on 2 CPU cores).
 $PY launch.py --config=experiments/wavernn.py:preset=demo --workdir="$WORKDIR"
 $PY launch.py --mode=evaluate --workdir="$WORKDIR" | tail -n 1 | tee "$WORKDIR/eval_test.json"
 $PY launch.py --mode=vocode --workdir="$WORKDIR" --split=test --num=3 | tail -n 1
 echo "Done. Loss curve: $WORKDIR/loss.png; held-out NLL: $WORKDIR/eval_test.json;"
-echo "vocoded audio and spectrograms: $WORKDIR/vocoded/; TensorBoard: $WORKDIR/tb"
+echo "vocoded audio and spectrograms: $WORKDIR/vocoded/ (shipped model: $WORKDIR/pretrained_vocoded/);"
+echo "TensorBoard: $WORKDIR/tb"

@@ -175,10 +175,17 @@ def write_wav(path, audio_int16: np.ndarray, sample_rate: int) -> None:
     with os.fdopen(fd, 'wb') as f:
       sf.write(f, np.asarray(audio_int16, dtype=np.int16), sample_rate,
                format='WAV', subtype='PCM_16')
+    os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes it private.
     os.replace(tmp_path, path)
   except BaseException:
     os.unlink(tmp_path)
     raise
+
+
+def _umask() -> int:
+  mask = os.umask(0)
+  os.umask(mask)
+  return mask
 
 
 def _frames(audio: np.ndarray, frame: int) -> np.ndarray:

@@ -34,6 +34,7 @@ def save_figure(fig, path: str) -> None:
   os.close(fd)
   try:
     fig.savefig(tmp, dpi=100)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private.
     os.replace(tmp, path)
   finally:
     plt.close(fig)

@@ -87,6 +87,16 @@ class Vocoder:
     params = ckpt.restore_params(step)
     return cls(config, params, step)
 
+  def export(self, path) -> None:
+    """Writes the parameters only (no optimizer state) as a restorable dir.
+
+    `Vocoder.restore(path)` loads it like a training workdir.
+    """
+    ckpt = checkpoint.Checkpointer(path, max_to_keep=1)
+    ckpt.save(self.step, {'step': self.step, 'params': self.params},
+              self.config.to_dict())
+    ckpt.close()
+
   @property
   def sample_rate(self) -> int:
     return int(self.mel_config.sample_rate)
