@@ -8,8 +8,10 @@ length, time-aligned, so no DTW is needed):
 - `stoi`: short-time objective intelligibility (0-1) from `pystoi`.
 - `mcd_db`: mel-cepstral distortion in dB (Kubichek 1993),
   MCD = (10 / ln 10) * sqrt(2 * sum_{d=1..D} (c_d - c'_d)^2), averaged over
-  frames, where c are mel-cepstra: the orthonormal DCT-II of the natural-log
-  mel magnitude spectrum (our `mel.log_mel` frames), coefficients 1..D
+  frames, where c are mel-cepstra: the cosine-series coefficients of the
+  natural-log mel magnitude spectrum L_m (our `mel.log_mel` frames, M bins),
+  c_d = (1 / M) sum_m L_m cos(pi d (m + 1/2) / M), so that
+  L ~ c_0 + 2 sum_d c_d cos(...) as for a real cepstrum; coefficients 1..D
   (D = 24; c_0, the frame energy, is left out as usual). Frames whose
   original is silent (energy 60 dB below the loudest frame) are skipped.
 """
@@ -27,8 +29,10 @@ _MCD_SCALE = 10.0 / np.log(10.0) * np.sqrt(2.0)
 
 def mel_cepstrum(log_mel_FxM: np.ndarray, order: int = MCD_ORDER):
   """Mel-cepstra c_0..c_order [F, order + 1] of log-mel magnitude frames."""
-  return scipy.fft.dct(np.asarray(log_mel_FxM, np.float64), type=2,
-                       norm='ortho', axis=-1)[:, :order + 1]
+  log_mel_FxM = np.asarray(log_mel_FxM, np.float64)
+  # scipy's unnormalised DCT-II is 2 sum_m L_m cos(...): divide by 2M.
+  dct = scipy.fft.dct(log_mel_FxM, type=2, axis=-1)
+  return dct[:, :order + 1] / (2 * log_mel_FxM.shape[-1])
 
 
 def mcd_from_log_mels(ref_FxM, deg_FxM, order: int = MCD_ORDER) -> float:
