@@ -1,7 +1,7 @@
 r"""Where one sampler step's time goes, dense vs block-sparse (batch 1).
 
   python -m experiments.profile_sparse_step [--hidden=896] [--sparsity=0.96]
-      [--block=16x1] [--steps=4000] [--repeats=5]
+      [--block=16x1] [--steps=4000] [--repeats=5] [--sweep=0.5,0.7,0.9]
 
 Prints one JSON line per part: µs per step (process CPU time, best of
 --repeats, so other processes on the machine do not inflate it) of each
@@ -28,6 +28,9 @@ _HIDDEN = flags.DEFINE_integer('hidden', 896, 'H.')
 _SPARSITY = flags.DEFINE_float('sparsity', 0.96, 'Sparsity of the pruned '
                                'matrices.')
 _BLOCK = flags.DEFINE_string('block', '16x1', 'Block BHxBW.')
+_SWEEP = flags.DEFINE_list('sweep', ['0.5', '0.6', '0.7', '0.8', '0.9'],
+                           'Sparsities of extra "R h, sparse" rows (where '
+                           'the sparse mat-vec starts to beat the dense).')
 _STEPS = flags.DEFINE_integer('steps', 4000, 'Scan steps per timed run.')
 _REPEATS = flags.DEFINE_integer('repeats', 5, 'Timed runs (best kept).')
 
@@ -87,16 +90,16 @@ def main(argv):
     lp = (sampling._log_prob(logits, a) + sampling._log_prob(logits, b))  # pylint: disable=protected-access
     return c + 1e-3 * lp[:, None]
 
-  def empty(w, c):
-    del w
-    return c + 1.0
-
   parts = [('R h, dense', recur, dense), ('R h, sparse', recur, sw['r_only']),
            ('O1..O4 heads, dense', heads, dense),
            ('O1..O4 heads, sparse', heads, sw['both']),
            ('GRU gates (elementwise)', gates, dense),
-           ('two draws + log-probs', draws, dense),
-           ('empty scan step', empty, dense)]
+           ('two draws + log-probs', draws, dense)]
+  for z in map(float, _SWEEP.value):
+    v = vocoder_lib.Vocoder(voc.config, voc.params).prune(z, block)
+    w = sparse_sampling.sampler_weights(
+        vocoder_lib._weights(v.net, v.params), v.pruned_specs(), True)  # pylint: disable=protected-access
+    parts.append((f'R h, sparse at sparsity {z}', recur, w))
   for name, body, w in parts:
     us = _cpu_us(_loop(body, n), w, h0, steps=n)
     print(json.dumps(dict(part=name, hidden=h, sparsity=_SPARSITY.value,

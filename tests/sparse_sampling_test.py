@@ -12,6 +12,14 @@ from wavernn_jax import sparsity
 from wavernn_jax import vocoder as vocoder_lib
 
 
+@pytest.fixture(autouse=True, scope='module')
+def fast_compile():
+  # Compile time dominates at these sizes.
+  jax.config.update('jax_disable_most_optimizations', True)
+  yield
+  jax.config.update('jax_disable_most_optimizations', False)
+
+
 @pytest.mark.parametrize('block', [(1, 1), (4, 4), (16, 1), (1, 16)])
 def test_compress_is_exact_for_unbalanced_masks(block):
   rng = np.random.default_rng(0)

@@ -175,7 +175,17 @@ def _sparse_config(corpus, steps):
   return c
 
 
-def test_sparse_training_follows_schedule_and_resumes(corpus, tmp_path):
+@pytest.fixture
+def fast_compile():
+  # Compile time dominates these tiny runs (two trainings, evals, samples).
+  jax.config.update('jax_disable_most_optimizations', True)
+  yield
+  jax.config.update('jax_disable_most_optimizations', False)
+
+
+def test_sparse_training_follows_schedule_and_resumes(corpus, tmp_path,
+                                                      fast_compile):
+  del fast_compile
   workdir = str(tmp_path / 'wd')
   train.train_and_evaluate(_sparse_config(corpus, 3), workdir)
   ckpt = checkpoint.Checkpointer(workdir)
