@@ -26,7 +26,6 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
 # Prunable matrices: name -> (parameter key, third of the columns or None).
@@ -103,6 +102,10 @@ def check_config(config) -> None:
     specs = specs_from_config(config)
   except ValueError as e:
     raise ValueError(f'sparsity: {e}') from None
+  for item in filter(None, (x.strip() for x in s.targets.split(','))):
+    if item.partition('=')[0].strip() not in names:
+      raise ValueError(f'sparsity.targets has {item!r}, but only '
+                       f'{names} are pruned (sparsity.matrices).')
   check_specs(specs, hidden)
   for key in ('ramp_steps', 'update_every'):
     if s[key] <= 0:
@@ -390,7 +393,3 @@ def _prune_jit(params, specs, balance_rows):
 def prune_params(params, specs, balance_rows: bool = False):
   """One-shot pruning of `params` to each spec's target; (params, masks)."""
   return _prune_jit(params, tuple(specs), balance_rows)
-
-
-def density(w) -> float:
-  return float(np.mean(np.asarray(w) != 0))
