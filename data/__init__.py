@@ -28,6 +28,15 @@ class NoUsableAudioError(ValueError):
   """Every file was unreadable, silent or a tone; the message is one line."""
 
 
+def features() -> tfds.features.FeaturesDict:
+  """The features of every speech builder: int16 audio, id, transcript."""
+  return tfds.features.FeaturesDict({
+      'audio': tfds.features.Tensor(shape=(None,), dtype=np.int16),
+      'id': tfds.features.Text(),
+      'text': tfds.features.Text(),
+  })
+
+
 def split_for_id(utterance_id: str) -> str:
   """Returns 'train', 'validation' or 'test' for an utterance id.
 

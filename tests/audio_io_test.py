@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests import fake_corpus
 from wavernn_jax import audio_io
 
 ASTERISK_DIR = '/usr/share/asterisk/sounds/en_US_f_Allison'
@@ -21,20 +22,6 @@ def _sine(freq_hz, seconds, sample_rate, amplitude=0.25):
 def _dominant_hz(audio, sample_rate):
   spectrum = np.abs(np.fft.rfft(audio * np.hanning(len(audio))))
   return np.argmax(spectrum) * sample_rate / len(audio)
-
-
-def speech_like(seconds, sample_rate, seed=0):
-  """Voiced harmonics with gliding pitch, 4 Hz syllables and noise bursts."""
-  rng = np.random.default_rng(seed)
-  t = np.arange(int(seconds * sample_rate)) / sample_rate
-  f0 = 170 + 40 * np.sin(2 * np.pi * 0.7 * t + seed) + 15 * np.sin(
-      2 * np.pi * 5.3 * t)
-  phase = 2 * np.pi * np.cumsum(f0) / sample_rate
-  voiced = sum(np.sin(k * phase) / k for k in range(1, 20))
-  syllables = np.maximum(0, np.sin(2 * np.pi * 4 * t))
-  bursts = rng.standard_normal(len(t)) * (np.sin(2 * np.pi * 4 * t) < -0.7)
-  audio = 0.3 * voiced * syllables + 0.1 * bursts
-  return (audio / np.abs(audio).max() * 0.5 * 32767).astype(np.int16)
 
 
 def test_read_int16_wav_is_exact(tmp_path):
@@ -109,7 +96,7 @@ def test_missing_file_raises(tmp_path, name):
     lambda: (np.random.default_rng(0).standard_normal(16000) * 30).astype(
         np.int16),  # noise floor at about -60 dBFS
     lambda: np.concatenate(  # 0.1 s of speech in 2 s of silence
-        [speech_like(0.1, 16000), np.zeros(30400, np.int16)]),
+        [fake_corpus.syllables(0.1, 16000), np.zeros(30400, np.int16)]),
     lambda: np.zeros(0, np.int16),
 ])
 def test_silence_is_flagged(make):
@@ -131,7 +118,7 @@ def test_tones_are_flagged(make):
 @pytest.mark.parametrize('sample_rate', [16000, 22050, 24000])
 @pytest.mark.parametrize('seed', [0, 1, 2])
 def test_speech_like_audio_is_kept(sample_rate, seed):
-  audio = speech_like(2.0, sample_rate, seed)
+  audio = fake_corpus.syllables(2.0, sample_rate, seed)
   assert not audio_io.is_silent_or_tone(audio, sample_rate)
   quiet = (audio * 0.03).astype(np.int16)  # about -35 dBFS
   assert not audio_io.is_silent_or_tone(quiet, sample_rate)
@@ -145,7 +132,7 @@ def test_white_noise_is_kept():
 def test_write_wav_round_trips_and_replaces(tmp_path):
   path = tmp_path / 'out.wav'
   path.write_bytes(b'old contents')
-  audio = speech_like(0.5, 24000)
+  audio = fake_corpus.syllables(0.5, 24000)
   audio_io.write_wav(path, audio, 24000)
   out, rate = sf.read(path, dtype='int16')
   assert rate == 24000

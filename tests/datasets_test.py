@@ -15,6 +15,7 @@ import soundfile as sf
 import tensorflow_datasets as tfds
 
 import data
+from tests import fake_corpus
 from data.asterisk_allison import asterisk_allison_dataset_builder as asterisk
 from data.wav_folder import wav_folder_dataset_builder as wav_folder
 from wavernn_jax import audio_io
@@ -27,20 +28,6 @@ GOLDEN_SPLITS = {
     'speech30': 'test', 'LJ001-0001': 'train', 'LJ001-0024': 'validation',
     'LJ001-0007': 'test', 'spk/utt11': 'validation', 'spk/utt36': 'test',
 }
-
-
-def _speech_like(seconds, sample_rate, seed=0):
-  """Voiced harmonics with gliding pitch, 4 Hz syllables and noise bursts."""
-  rng = np.random.default_rng(seed)
-  t = np.arange(int(seconds * sample_rate)) / sample_rate
-  f0 = 170 + 40 * np.sin(2 * np.pi * 0.7 * t + seed) + 15 * np.sin(
-      2 * np.pi * 5.3 * t)
-  phase = 2 * np.pi * np.cumsum(f0) / sample_rate
-  voiced = sum(np.sin(k * phase) / k for k in range(1, 20))
-  syllables = np.maximum(0, np.sin(2 * np.pi * 4 * t))
-  bursts = rng.standard_normal(len(t)) * (np.sin(2 * np.pi * 4 * t) < -0.7)
-  audio = 0.3 * voiced * syllables + 0.1 * bursts
-  return (audio / np.abs(audio).max() * 0.5 * 32767).astype(np.int16)
 
 
 def _tone(seconds, sample_rate):
@@ -83,11 +70,11 @@ _KEPT = {
 
 def _make_asterisk_corpus(root, reverse=False):
   """Fake Debian layout: .g722 files + gzipped `name: transcript` lines."""
-  files = {utt_id: _speech_like(0.6, 16000, seed=i)
+  files = {utt_id: fake_corpus.syllables(0.6, 16000, seed=i)
            for i, utt_id in enumerate(_KEPT)}
   files['silence/1'] = np.zeros(16000, np.int16)
   files['tone'] = _tone(0.5, 16000)
-  files['effect'] = _speech_like(0.6, 16000, seed=9)
+  files['effect'] = fake_corpus.syllables(0.6, 16000, seed=9)
   transcripts = {k: v for k, v in _KEPT.items() if v is not None}
   transcripts.update({'silence/1': '(1 second of silence)', 'tone': 'Tone.',
                       'effect': '[sound of monkeys screaming]',
@@ -213,7 +200,7 @@ def _make_ljspeech(root):
   with open(root / 'metadata.csv', 'w', encoding='utf-8') as f:
     f.writelines(f'{k}|{v}\n' for k, v in lines.items())
   for i, utt_id in enumerate(['LJ001-0001', 'LJ001-0024', 'LJ001-0007']):
-    sf.write(root / 'wavs' / f'{utt_id}.wav', _speech_like(0.5, 22050, i),
+    sf.write(root / 'wavs' / f'{utt_id}.wav', fake_corpus.syllables(0.5, 22050, i),
              22050)
   sf.write(root / 'wavs' / 'LJ001-0003.wav', np.zeros(22050, np.int16), 22050)
   return root
@@ -250,12 +237,12 @@ def test_wav_folder_strict_raises_on_missing_wav(tmp_path):
 def test_wav_folder_plain_layout(tmp_path):
   folder = tmp_path / 'plain'
   (folder / 'spk').mkdir(parents=True)
-  stereo = np.stack([_speech_like(1.0, 16000, 0)] * 2, axis=1)
+  stereo = np.stack([fake_corpus.syllables(1.0, 16000, 0)] * 2, axis=1)
   sf.write(folder / 'spk' / 'utt0.wav', stereo, 16000)
-  sf.write(folder / 'spk' / 'utt11.flac', _speech_like(1.0, 48000, 1), 48000)
-  sf.write(folder / 'spk' / 'utt36.wav', _speech_like(1.0, 22050, 2), 22050)
+  sf.write(folder / 'spk' / 'utt11.flac', fake_corpus.syllables(1.0, 48000, 1), 48000)
+  sf.write(folder / 'spk' / 'utt36.wav', fake_corpus.syllables(1.0, 22050, 2), 22050)
   sf.write(folder / 'spk' / 'beep.wav', _tone(1.0, 16000), 16000)
-  sf.write(folder / '.hidden.wav', _speech_like(1.0, 16000), 16000)
+  sf.write(folder / '.hidden.wav', fake_corpus.syllables(1.0, 16000), 16000)
   (folder / 'notes.txt').write_text('not audio')
   builder = wav_folder.WavFolder(config='sr24000', data_dir=tmp_path / 'tfds')
   builder.download_and_prepare(
@@ -291,7 +278,7 @@ def test_load_split_keeps_folders_apart_and_rejects_empty_splits(tmp_path):
   for name, seconds in (('a', 0.5), ('b', 0.75)):
     folder = tmp_path / name
     folder.mkdir()
-    sf.write(folder / 'speech0.wav', _speech_like(seconds, 16000), 16000)
+    sf.write(folder / 'speech0.wav', fake_corpus.syllables(seconds, 16000), 16000)
     sources.append(datasets.load_split('wav_folder', 'train', data_dir,
                                        str(folder), 16000))
   assert [len(s[0]['audio']) for s in sources] == [8000, 12000]

@@ -8,6 +8,7 @@ import pytest
 
 from experiments import wavernn
 from tests import fake_corpus
+from tests.tiny_training import config as tiny_config
 from wavernn_jax import checkpoint
 from wavernn_jax import config_checks
 from wavernn_jax import train
@@ -19,15 +20,6 @@ def corpus(tmp_path_factory):
   root = tmp_path_factory.mktemp('corpus')
   fake_corpus.make_ljspeech(str(root / 'lj'))
   return str(root)
-
-
-def tiny_config(corpus, **train_overrides):
-  config = wavernn.get_config('preset=tiny')
-  config.data.name = 'wav_folder'
-  config.data.manual_dir = os.path.join(corpus, 'lj')
-  config.data.data_dir = os.path.join(corpus, 'tfds')
-  config.train.update(train_overrides)
-  return config
 
 
 def _logged_steps(workdir):

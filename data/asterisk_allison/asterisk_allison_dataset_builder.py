@@ -126,11 +126,7 @@ class AsteriskAllison(tfds.core.GeneratorBasedBuilder):
             f'mono int16 at {SAMPLE_RATE} Hz. Silence, tones and sound '
             'effects removed. Split by md5(id) % 100: 0-89 train, 90-94 '
             'validation, 95-99 test.'),
-        features=tfds.features.FeaturesDict({
-            'audio': tfds.features.Tensor(shape=(None,), dtype=np.int16),
-            'id': tfds.features.Text(),
-            'text': tfds.features.Text(),
-        }),
+        features=data.features(),
         supervised_keys=None,
         homepage='https://www.asterisk.org/',
         metadata=tfds.core.MetadataDict(sample_rate=SAMPLE_RATE),

@@ -176,11 +176,7 @@ class WavFolder(tfds.core.GeneratorBasedBuilder):
             f'Speech from a local folder, mono int16 at {rate} Hz. Silence '
             'and tones removed. Split by md5(id) % 100: 0-89 train, 90-94 '
             'validation, 95-99 test.'),
-        features=tfds.features.FeaturesDict({
-            'audio': tfds.features.Tensor(shape=(None,), dtype=np.int16),
-            'id': tfds.features.Text(),
-            'text': tfds.features.Text(),
-        }),
+        features=data.features(),
         supervised_keys=None,
         metadata=tfds.core.MetadataDict(sample_rate=rate),
     )
