@@ -148,8 +148,42 @@ def main(argv):
                                  ref['samples_per_sec'], 2),
             jax=jax.__version__, device=jax.devices()[0].platform)),
               flush=True)
+      if batch == 1:
+        dense_batch1 = rows[1][1]['samples_per_sec']
     if _SPARSITY.value:
       sparse_rows(config, hidden)
+    if _SUB_HORIZONS.value:
+      subscale_rows(hidden, dense_batch1)
+
+
+def subscale_rows(hidden: int, dense_batch1: float) -> None:
+  """JSON lines of the subscale sampler: one utterance, batch 1."""
+  for horizon in map(int, _SUB_HORIZONS.value):
+    for z in [0.0] + [float(x) for x in _SUB_SPARSITY.value]:
+      config = wavernn.get_config(
+          f'preset=demo,variant=subscale,hidden={hidden},'
+          f'batch_factor={_SUB_FACTOR.value},horizon={horizon}')
+      voc = vocoder_lib.Vocoder.from_config(config)
+      if z:
+        voc.prune(z, (16, 1), ('R_u', 'R_r', 'R_e'))
+      frames = int(_SUB_SECONDS.value * voc.sample_rate) // voc.hop_length
+      mel = np.random.default_rng(0).normal(
+          -5, 2, (1, frames, voc.n_mels)).astype(np.float32)
+      t0 = time.perf_counter()
+      voc.generate(mel, seed=0)  # Compile + first run.
+      first = time.perf_counter() - t0
+      t0 = time.perf_counter()
+      audio, _ = voc.generate(mel, seed=1)
+      sps = audio.size / (time.perf_counter() - t0)
+      print(json.dumps(dict(
+          impl='jax_subscale', variant='subscale', hidden=hidden, batch=1,
+          batch_factor=_SUB_FACTOR.value, horizon=horizon, sparsity=z,
+          threads=_threads(), samples=int(audio.size),
+          samples_per_sec=round(sps, 1), rtf_24khz=round(sps / 24000, 4),
+          first_call_s=round(first, 2),
+          ratio_vs_dense_batch1=round(sps / dense_batch1, 2),
+          jax=jax.__version__, device=jax.devices()[0].platform)),
+            flush=True)
 
 
 def time_steps(voc, w, seconds: float, repeats: int) -> dict:
