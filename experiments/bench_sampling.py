@@ -45,7 +45,6 @@ from wavernn_jax import numpy_sampler
 from wavernn_jax import sampling
 from wavernn_jax import sparse_sampling
 from wavernn_jax import sparsity as sparsity_lib
-from wavernn_jax import subscale_sampling
 from wavernn_jax import vocoder as vocoder_lib
 
 _HIDDEN = flags.DEFINE_list('hidden', ['512', '896'], 'Hidden sizes.')

@@ -8,7 +8,6 @@ temporary directory and renames it when complete, so a save interrupted by a
 crash is never picked up.
 """
 
-import json
 import os
 from typing import Any
 
@@ -120,12 +119,3 @@ def latest_config(workdir) -> dict:
         f'no complete checkpoint in {workdir}; train first with '
         f'`python launch.py --config=... --workdir={workdir}`.')
   return ckpt.restore_meta()['config']
-
-
-def to_host(tree):
-  """Fetches a (possibly sharded, replicated) pytree to host numpy."""
-  return jax.tree_util.tree_map(lambda x: jax.device_get(x), tree)
-
-
-def dumps(config_dict: dict) -> str:
-  return json.dumps(config_dict, indent=2, sort_keys=True)
