@@ -41,6 +41,10 @@ def test_train_then_resume(corpus, tmp_path):
   result = train.train_and_evaluate(tiny_config(corpus, steps=6), workdir)
   assert result['step'] == 6
   assert _logged_steps(workdir) == [1, 2, 3, 4, 5, 6]  # resumed, not redone.
+  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
+    seconds = [r['train_seconds'] for r in map(json.loads, f)
+               if r['split'] == 'train']
+  assert np.all(np.diff(seconds) > 0)  # Wall time adds up across the resume.
   second = checkpoint.Checkpointer(workdir).restore_params(6)['params']
   assert not np.allclose(first['R'], second['R'])
   voc = vocoder_lib.Vocoder.restore(workdir)

@@ -42,3 +42,14 @@ def truncate(path: str, last_step: int) -> int:
       f.writelines(kept)
     os.replace(tmp, path)  # A kill here leaves the old or the new file.
   return dropped
+
+
+def last_value(path: str, key: str, default: float = 0.0) -> float:
+  """The last row's `key` in the file (e.g. the wall time trained so far)."""
+  value = default
+  if os.path.exists(path):
+    with open(path) as f:
+      for line in f:
+        row = json.loads(line)
+        value = row.get(key, value)
+  return value

@@ -167,6 +167,8 @@ def train_and_evaluate(config, workdir: str) -> dict:
     # Rows and events a killed run logged past the resumed checkpoint go.
     history.truncate(history_path, start)
     writer = SummaryWriter(os.path.join(workdir, 'tb'), purge_step=start + 1)
+  # Wall time spent training this workdir, across resumes (model cards).
+  prior_seconds = history.last_value(history_path, 'train_seconds')
   preempt = _Preemption()
   t_start, last_metrics, eval_metrics = time.time(), None, {}
   t = config.train
@@ -190,6 +192,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
     if step % t.log_every == 0 or stop:
       m = {k: float(v) for k, v in jax.device_get(metrics).items()}
       m['learning_rate'] = float(lr_schedule(config)(step))
+      m['train_seconds'] = prior_seconds + time.time() - t_start
       if sparsity.specs_from_config(config):  # Achieved and target, per matrix.
         m.update(sparsity.log_metrics(sparsity.specs_from_config(config),
                                       sparsity.schedule_from_config(config),

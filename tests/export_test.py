@@ -1,0 +1,46 @@
+"""The shipped-model exporter's model card says what the model is."""
+
+import jax
+
+from experiments import export_pretrained
+from experiments import wavernn
+from wavernn_jax import vocoder as vocoder_lib
+
+
+def _card(arg, result):
+  config = wavernn.get_config(arg)
+  voc = vocoder_lib.Vocoder(
+      config, vocoder_lib.init_params(config, jax.random.key(0)))
+  card = dict(name='m', step=7, params=100, nonzero_params=10,
+              clip='clip.wav', clip_nll_bits_per_sample=9.87654)
+  return export_pretrained.model_card(voc, card, result, '`cmd --x`',
+                                      '3 min on 2 cores', 'A note.', 2_500_000)
+
+
+def test_card_of_a_sparse_model_with_quality_scores():
+  result = dict(split='test', num_utterances=32, nll_bits_per_sample=9.5,
+                lpc_bits_per_sample=10.3, uniform_bits_per_sample=16.0,
+                pesq_wb=1.5, stoi=0.8, mcd_db=3.25, griffin_lim_pesq_wb=2.5,
+                griffin_lim_stoi=0.97, griffin_lim_mcd_db=0.7,
+                quality_utterances=8)
+  text = _card('variant=sparse,preset=tiny,sparsity=0.9,block=16x1', result)
+  assert text.startswith('# m — WaveRNN (sparse, H = 32, 90% block-sparse '
+                         '(16x1 blocks; R_u,R_r,R_e)')
+  assert '| training | 7 of 4 steps, batch 4 x 256 samples' in text
+  assert '100 (10 non-zero), 2.5 MB on disk' in text
+  assert ('9.50 bits / 16-bit sample (linear prediction 10.30, uniform '
+          '16.00)') in text
+  assert ('PESQ-WB 1.50, STOI 0.800, MCD 3.25 dB (Griffin-Lim on the same '
+          'mels: 2.50, 0.970, 0.70 dB)') in text
+  assert '| NLL on `clip.wav` | 9.877 bits' in text
+  assert '| command | `cmd --x` |' in text
+  assert '| wall time / machine | 3 min on 2 cores |' in text
+  assert text.endswith('\nA note.\n')
+
+
+def test_card_of_a_subscale_model_without_quality_scores():
+  text = _card('variant=subscale,preset=tiny,batch_factor=4,horizon=2',
+               dict(split='test', num_utterances=3, nll_bits_per_sample=11.0))
+  assert 'subscale, H = 32, subscale B = 4, F = 2;' in text
+  assert 'PESQ' not in text
+  assert 'linear prediction n/a' in text
