@@ -1,7 +1,9 @@
 r"""A static HTML listening page: originals, copy-synthesis, Griffin-Lim.
 
-  python experiments/listening_page.py --out=workdirs/listen \
-      --models=dense_demo=pretrained/dense_demo[,name=workdir...] [--num=4]
+  python experiments/listening_page.py --out=workdirs/listen [--num=4] \
+      [--models=dense_demo=pretrained/dense_demo,name=workdir,...]
+
+Without --models, every shipped model (pretrained/*/card.json) is played.
 
 For the first --num held-out (test split) utterances of the first model's
 corpus (at most --max_seconds long), writes the original, each model's
@@ -13,6 +15,7 @@ server is needed. Render check (Debian's chromium):
       --window-size=1200,2000 file://$PWD/workdirs/listen/index.html
 """
 
+import glob
 import html
 import os
 
@@ -29,8 +32,8 @@ from wavernn_jax import plotting
 from wavernn_jax import vocoder as vocoder_lib
 
 _OUT = flags.DEFINE_string('out', 'workdirs/listen', 'Output folder.')
-_MODELS = flags.DEFINE_list('models', ['dense_demo=pretrained/dense_demo'],
-                            'name=workdir pairs.')
+_MODELS = flags.DEFINE_list('models', None, 'name=workdir pairs (default: '
+                            'every model under pretrained/).')
 _NUM = flags.DEFINE_integer('num', 4, 'Held-out utterances.')
 _MAX_SECONDS = flags.DEFINE_float('max_seconds', 3.0,
                                   'Skip longer utterances.')
@@ -54,7 +57,11 @@ def _figure(rows, sample_rate, hop, path):
 def main(argv):
   del argv
   os.makedirs(_OUT.value, exist_ok=True)
-  models = [tuple(m.split('=', 1)) for m in _MODELS.value]
+  if _MODELS.value:
+    models = [tuple(m.split('=', 1)) for m in _MODELS.value]
+  else:
+    models = [(os.path.basename(os.path.dirname(p)), os.path.dirname(p))
+              for p in sorted(glob.glob('pretrained/*/card.json'))]
   vocs = {name: vocoder_lib.Vocoder.restore(path) for name, path in models}
   first = vocs[models[0][0]]
   source = input_pipeline.load_split(first.config, 'test')

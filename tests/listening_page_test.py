@@ -1,0 +1,50 @@
+"""The listening page is written from the command line and renders."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests import tiny_training
+
+
+def test_page_has_players_figures_and_metrics(tmp_path_factory, tmp_path):
+  _, workdir = tiny_training.reference(tmp_path_factory)
+  out = tmp_path / 'listen'
+  proc = subprocess.run(
+      [sys.executable, 'experiments/listening_page.py', f'--out={out}',
+       f'--models=tiny={workdir},tiny_again={workdir}', '--num=2',
+       '--max_seconds=100'],
+      cwd=tiny_training.ROOT, capture_output=True, text=True, timeout=600,
+      env=dict(os.environ, JAX_PLATFORMS='cpu'))
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  page = (out / 'index.html').read_text()
+  sources = re.findall(r'src="([^"]+)"', page)
+  wavs = [s for s in sources if s.endswith('.wav')]
+  # Two utterances x (original, two models, Griffin-Lim).
+  assert len(wavs) == 8 and len(set(wavs)) == 8
+  assert len([s for s in sources if s.endswith('.png')]) == 2
+  for src in sources:
+    assert (out / src).stat().st_size > 0, src
+  for system in ('tiny', 'tiny_again', 'griffin_lim'):  # metrics table rows
+    row = re.search(rf'<tr><td>{system}</td>((?:<td>[^<]*</td>){{3}})</tr>',
+                    page)
+    assert row, system
+    assert all(np.isfinite(float(v)) for v in
+               re.findall(r'<td>([^<]*)</td>', row.group(1))[1:])  # STOI, MCD
+
+  chromium = shutil.which('chromium')
+  if chromium is None:
+    pytest.skip('no chromium: render check skipped')
+  shot = tmp_path / 'shot.png'
+  subprocess.run([chromium, '--headless', '--no-sandbox', '--disable-gpu',
+                  f'--screenshot={shot}', '--window-size=900,1200',
+                  f'file://{out / "index.html"}'], capture_output=True,
+                 timeout=120, check=True)
+  import matplotlib.image  # pylint: disable=g-import-not-at-top
+  pixels = matplotlib.image.imread(str(shot))
+  assert pixels.std() > 0.05  # Not a blank page: text and spectrograms.
