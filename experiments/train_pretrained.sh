@@ -7,7 +7,8 @@
 # lane; on 2 cores the whole thing takes ~2 hours. Each run resumes from its
 # workdir if interrupted (re-run the script). Lane 0 is the fixed-budget pair
 # (298k non-zero cell weights): a 90%-sparse H=864 model (16x1 blocks, R and
-# O1..O4 pruned) and a dense H=256 model trained for the same steps. Lane 1
+# O1..O4 pruned; stopped by its 90-min budget) and a dense H=256 model
+# trained for as many steps as the sparse one reached. Lane 1
 # is the dense H=384 model and a subscale H=384 model (B=16, F=64).
 set -euo pipefail
 root=${1:?usage: $0 WORKROOT}
@@ -23,8 +24,11 @@ lane0() {
     "${common[@]}" \
     --config.sparsity.matrices=R_u,R_r,R_e,O1,O2,O3,O4 \
     --config.sparsity.ramp_steps=700 --config.train.max_seconds=5400
+  local steps
+  steps=$(ls "$root/sparse864/checkpoints" | grep -E '^[0-9]+$' | sort -n |
+          tail -n 1)
   taskset -c 0 $py launch.py --workdir="$root/dense256" \
-    --config=experiments/wavernn.py:hidden=256,steps=1200 \
+    --config=experiments/wavernn.py:hidden=256,steps=$steps \
     "${common[@]}" \
     --config.train.max_seconds=1800
 }
