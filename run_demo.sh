@@ -8,9 +8,10 @@ cd "$(dirname "$0")"
 WORKDIR="${WORKDIR:-workdirs/demo}"
 PY=.venv/bin/python
 mkdir -p "$WORKDIR"
-# First, something to listen to at once: the shipped demo model vocodes three
-# held-out utterances (see pretrained/dense_demo/MODEL_CARD.md).
-$PY launch.py --mode=vocode --workdir=pretrained/dense_demo --split=test --num=3 \
+# First, something to listen to at once: the shipped dense model (H = 384, one
+# hour of CPU training) vocodes three held-out utterances (see
+# pretrained/dense384/MODEL_CARD.md; docs/RESULTS.md for all shipped models).
+$PY launch.py --mode=vocode --workdir=pretrained/dense384 --split=test --num=3 \
     --output="$WORKDIR/pretrained_vocoded" | tail -n 1
 # Then train a fresh demo model (~10 min on 2 CPU cores).
 $PY launch.py --config=experiments/wavernn.py:preset=demo --workdir="$WORKDIR"

@@ -1,12 +1,9 @@
 r"""Exports a trained workdir as a shipped model under pretrained/<name>/.
 
-  python experiments/export_pretrained.py --workdir=workdirs/demo \
-      --name=dense_demo --clip=tests/fixtures/heldout_clip.wav
-
   python experiments/export_pretrained.py --workdir=workdirs/long/dense384 \
       --name=dense384 --eval_json=workdirs/long/dense384/eval_test.json \
       --command="experiments/train_pretrained.sh workdirs/long (lane 1)" \
-      --trained_on="62 min on one core of a 2-core AMD EPYC VM"
+      --trained_on="55 min on one core of a 2-core AMD EPYC VM"
 
 Writes the parameters (no optimizer state), `card.json` with the model's
 teacher-forced NLL on the held-out clip (the number the test checks), its

@@ -1,7 +1,7 @@
 r"""A static HTML listening page: originals, copy-synthesis, Griffin-Lim.
 
   python experiments/listening_page.py --out=workdirs/listen [--num=4] \
-      [--models=dense_demo=pretrained/dense_demo,name=workdir,...]
+      [--models=dense384=pretrained/dense384,name=workdir,...]
 
 Without --models, every shipped model (pretrained/*/card.json) is played.
 
