@@ -39,7 +39,7 @@ lane1() {
     "${common[@]}" \
     --config.train.max_seconds=4200
   taskset -c 1 $py launch.py --workdir="$root/subscale384" \
-    --config=experiments/wavernn.py:variant=subscale,hidden=384,steps=2400 \
+    --config=experiments/wavernn.py:variant=subscale,hidden=384,steps=2000 \
     "${common[@]}" \
     --config.train.max_seconds=3000
 }

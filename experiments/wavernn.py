@@ -23,6 +23,7 @@ Usage:
 import ml_collections
 
 from wavernn_jax import config_args
+from wavernn_jax import subscale
 
 ARG_DEFAULTS = dict(variant='dense', preset='demo', hidden=-1,
                     conditional=True, seed=0, steps=-1, ckpt_every=-1,
@@ -100,12 +101,15 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
     c.subscale.horizon = args.horizon  # F, future horizon in folded samples (B * F samples of time).
     c.subscale.channels = 16  # context-net channels per sub-tensor (B times this in all).
     c.subscale.kernel = 2  # taps per dilated conv, in folded samples.
-    c.subscale.dilations = (1, 2, 4, 8)  # folded samples; one ReLU conv layer each.
+    # Folded samples, one ReLU conv layer each: the context net sees columns
+    # j - F + 1 ... j + F of the earlier sub-tensors (subscale.dilations_for).
+    c.subscale.dilations = subscale.dilations_for(max(args.horizon, 0),
+                                                  c.subscale.kernel)
     # Crops: multiples of lcm(B, hop); B times the dense crop would give each
     # sub-tensor's recurrence as many steps as the dense one, at B times the
     # cost, so we take 4x longer crops and 4x fewer (same samples per step).
     if args.preset == 'tiny':
-      c.subscale.update(channels=4, dilations=(1, 2))
+      c.subscale.channels = 4
     elif args.preset == 'demo':
       c.data.update(crop_samples=1600, batch_size=8)
     else:

@@ -151,3 +151,38 @@ def test_trains_with_the_common_loop(tmp_path):
   audio, lp = v.generate(mel, seed=0)
   np.testing.assert_allclose(lp, v.log_prob(audio, mel), rtol=1e-4,
                              atol=1e-4)
+
+
+@pytest.mark.parametrize('factor, horizon', [(4, 2), (3, 8), (16, 64)])
+def test_context_net_sees_past_and_future_of_earlier_subtensors(factor,
+                                                                 horizon):
+  """With the default dilations, the context at (s, j) depends on exactly
+  the columns j - F + 1 ... j + F of the sub-tensors z < s (measured with
+  positive weights, so every ReLU passes and no path cancels)."""
+  sub = subscale.SubscaleConfig(batch_factor=factor, horizon=horizon,
+                                channels=2,
+                                dilations=subscale.dilations_for(horizon))
+  rng = np.random.default_rng(0)
+  kernels = [np.abs(rng.normal(size=(sub.kernel, factor, 2, factor, 2)))
+             * subscale.group_mask(factor, strict=(l == 0))
+             for l in range(len(sub.dilations))]
+  cw = {'kernels': [jnp.asarray(k, jnp.float32) for k in kernels],
+        'biases': [jnp.ones((factor, 2)) for _ in sub.dilations]}
+  n, j, s = 4 * horizon + 8, 2 * horizon + 4, factor - 1
+  feats = jnp.asarray(rng.uniform(0.5, 1.0, (1, n, factor, 2)), jnp.float32)
+  grad = jax.grad(lambda x: subscale.context_hidden(cw, x, sub)[0, j, s].sum()
+                  )(feats)
+  seen = np.abs(np.asarray(grad[0])).sum(-1) > 0  # [N, S]
+  expected = np.zeros((n, factor), bool)
+  expected[j - horizon + 1:j + horizon + 1, :s] = True
+  np.testing.assert_array_equal(seen, expected)
+
+
+def test_dilations_that_miss_the_current_column_are_refused():
+  with pytest.raises(ValueError, match=r'never sees the samples.*'
+                     r'dilations=\(1, 2, 4, 8, 16, 32, 64\)'):
+    subscale.SubscaleConfig(horizon=64, dilations=(1, 2, 4, 8))
+  config = wavernn.get_config('preset=tiny,variant=subscale,horizon=64')
+  config.subscale.dilations = (1, 2)
+  with pytest.raises(config_checks.ConfigError, match='reach 3 folded'):
+    config_checks.validate(config)

@@ -43,7 +43,9 @@ class SubscaleConfig:
   horizon: int = 64  # the paper's F, future horizon in folded samples.
   channels: int = 16  # C, context-net channels per sub-tensor group.
   kernel: int = 2  # K, taps per dilated conv (in folded samples).
-  dilations: tuple[int, ...] = (1, 2, 4, 8)  # one conv layer per dilation.
+  # One conv layer per dilation; dilations_for(horizon) by default, so that
+  # the net sees as much of earlier sub-tensors' past as of their future.
+  dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
 
   def __post_init__(self):
     if self.batch_factor < 1:
@@ -58,6 +60,23 @@ class SubscaleConfig:
           f'subscale.channels={self.channels}, kernel={self.kernel} and '
           f'dilations={self.dilations} must be positive (and at least one '
           'dilation); e.g. channels=16, kernel=2, dilations=(1, 2, 4, 8).')
+    if self.receptive_field < self.horizon:
+      raise ValueError(
+          f'subscale.dilations={tuple(self.dilations)} with kernel='
+          f'{self.kernel} reach {self.receptive_field} folded samples back '
+          f'from the horizon ({self.horizon}), so the context net never sees '
+          'the samples of earlier sub-tensors next to the one it predicts; '
+          f'use dilations={dilations_for(self.horizon, self.kernel)} '
+          '(subscale.dilations_for(horizon, kernel)).')
+
+  @property
+  def receptive_field(self) -> int:
+    """Folded samples the context net reaches back from column j + horizon.
+
+    It sees columns j + horizon - receptive_field ... j + horizon of the
+    earlier sub-tensors; it must reach j, the samples right before (s, j).
+    """
+    return (self.kernel - 1) * sum(self.dilations)
 
   @property
   def lookback(self) -> int:
@@ -70,6 +89,18 @@ class SubscaleConfig:
     return cls(batch_factor=s.batch_factor, horizon=s.horizon,
                channels=s.channels, kernel=s.kernel,
                dilations=tuple(int(d) for d in s.dilations))
+
+
+def dilations_for(horizon: int, kernel: int = 2) -> tuple[int, ...]:
+  """Doubling dilations 1, 2, 4, ... whose receptive field spans the
+  horizon's future and as many columns of the past: columns
+  j - horizon + 1 ... j + horizon of the earlier sub-tensors (at least 1, 2).
+  """
+  need = max(2 * horizon - 1, 3)
+  dilations = [1]
+  while (kernel - 1) * sum(dilations) < need:
+    dilations.append(dilations[-1] * 2)
+  return tuple(dilations)
 
 
 # ------------------------------------------------------------------ folding --
