@@ -64,6 +64,35 @@ def plot_history(jsonl_path: str, png_path: str) -> None:
   save_figure(fig, png_path)
 
 
+def plot_runs(runs: dict, png_path: str) -> None:
+  """Several runs' NLL against step: train (thin) and validation (markers).
+
+  Args:
+    runs: {label: metrics.jsonl path}.
+    png_path: where the figure goes.
+  """
+  fig, ax = plt.subplots(figsize=(8, 4.5))
+  for i, (label, path) in enumerate(runs.items()):
+    curves = {}
+    with open(path) as f:
+      for line in f:
+        row = json.loads(line)
+        curves.setdefault(row['split'], []).append((row['step'],
+                                                    row['nll_bits']))
+    color = f'C{i}'
+    if 'train' in curves:
+      ax.plot(*zip(*sorted(curves['train'])), color=color, alpha=0.35, lw=1)
+    if 'validation' in curves:
+      ax.plot(*zip(*sorted(curves['validation'])), color=color, marker='o',
+              label=f'{label} (validation)')
+  ax.set_xlabel('step')
+  ax.set_ylabel('NLL (bits / 16-bit sample)')
+  ax.grid(alpha=0.3)
+  ax.legend()
+  fig.tight_layout()
+  save_figure(fig, png_path)
+
+
 def plot_sweep(rows, png_path: str) -> None:
   """Held-out NLL against sparsity, one line per non-zero budget."""
   fig, ax = plt.subplots(figsize=(7, 4.5))

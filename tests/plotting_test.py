@@ -1,0 +1,32 @@
+"""Figures: the multi-run NLL plot draws what the histories hold."""
+
+import json
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from wavernn_jax import plotting
+
+
+def test_plot_runs_draws_each_runs_train_and_validation_curves(tmp_path,
+                                                               monkeypatch):
+  runs = {}
+  for label, offset in (('a', 0.0), ('b', 1.0)):
+    path = tmp_path / f'{label}.jsonl'
+    rows = [dict(step=s, split='train', nll_bits=12 - s / 100 + offset)
+            for s in (50, 100, 150)]
+    rows.append(dict(step=100, split='validation', nll_bits=11 + offset))
+    path.write_text(''.join(json.dumps(r) + '\n' for r in rows))
+    runs[label] = str(path)
+  figures = []
+  monkeypatch.setattr(plotting, 'save_figure',
+                      lambda fig, path: figures.append(fig))
+  plotting.plot_runs(runs, str(tmp_path / 'runs.png'))
+  (ax,) = figures[0].axes
+  lines = {(l.get_label(), len(l.get_xdata())): np.asarray(l.get_ydata())
+           for l in ax.get_lines()}
+  np.testing.assert_allclose(lines[('a (validation)', 1)], [11.0])
+  np.testing.assert_allclose(lines[('b (validation)', 1)], [12.0])
+  trains = sorted(tuple(y) for (label, n), y in lines.items() if n == 3)
+  np.testing.assert_allclose(trains, [(11.5, 11.0, 10.5), (12.5, 12.0, 11.5)])
+  plt.close('all')
