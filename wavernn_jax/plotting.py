@@ -42,16 +42,22 @@ def save_figure(fig, path: str) -> None:
       os.remove(tmp)
 
 
-def plot_history(jsonl_path: str, png_path: str) -> None:
-  """Train and validation NLL (bits/sample) against step, from metrics.jsonl."""
-  if not os.path.exists(jsonl_path):
-    return
+def _nll_curves(jsonl_path: str) -> dict:
+  """{split: [(step, nll_bits), ...]} of a metrics.jsonl."""
   curves = {}
   with open(jsonl_path) as f:
     for line in f:
       row = json.loads(line)
       curves.setdefault(row['split'], []).append((row['step'],
                                                   row['nll_bits']))
+  return curves
+
+
+def plot_history(jsonl_path: str, png_path: str) -> None:
+  """Train and validation NLL (bits/sample) against step, from metrics.jsonl."""
+  if not os.path.exists(jsonl_path):
+    return
+  curves = _nll_curves(jsonl_path)
   fig, ax = plt.subplots(figsize=(8, 4))
   for split, points in sorted(curves.items()):
     points.sort()
@@ -73,12 +79,7 @@ def plot_runs(runs: dict, png_path: str) -> None:
   """
   fig, ax = plt.subplots(figsize=(8, 4.5))
   for i, (label, path) in enumerate(runs.items()):
-    curves = {}
-    with open(path) as f:
-      for line in f:
-        row = json.loads(line)
-        curves.setdefault(row['split'], []).append((row['step'],
-                                                    row['nll_bits']))
+    curves = _nll_curves(path)
     color = f'C{i}'
     if 'train' in curves:
       ax.plot(*zip(*sorted(curves['train'])), color=color, alpha=0.35, lw=1)
