@@ -94,11 +94,11 @@ def main(argv):
     _figure(rows, first.sample_rate, hop,
             os.path.join(_OUT.value, f'{uid}.png'))
     players = ''.join(
-        f'<td>{html.escape(name)}<br><audio controls preload="none" '
-        f'src="{uid}_{name}.wav"></audio></td>' for name in clips)
+        f'<div>{html.escape(name)}<br><audio controls preload="none" '
+        f'src="{uid}_{name}.wav"></audio></div>' for name in clips)
     text = html.escape(ex['text'].decode())
     sections.append(f'<h2>{html.escape(uid)}</h2><p><i>{text}</i></p>'
-                    f'<table><tr>{players}</tr></table>'
+                    f'<div class="players">{players}</div>'
                     f'<img src="{uid}.png" width="800">')
   table = ['<tr><th>system</th><th>PESQ-WB</th><th>STOI</th>'
            '<th>MCD (dB)</th></tr>']
@@ -111,7 +111,8 @@ def main(argv):
   page = ('<!doctype html><html><head><meta charset="utf-8">'
           '<title>wavernn_jax listening page</title><style>'
           'body{font-family:sans-serif;max-width:900px;margin:auto}'
-          'td,th{padding:4px 10px;border-bottom:1px solid #ddd}</style>'
+          'td,th{padding:4px 10px;border-bottom:1px solid #ddd}'
+          '.players{display:flex;flex-wrap:wrap;gap:4px 16px}</style>'
           '</head><body><h1>wavernn_jax: copy-synthesis of held-out '
           'utterances</h1><p>Mean over the utterances below (vocoded from '
           'the mel of the original).</p><table>' + ''.join(table) +
