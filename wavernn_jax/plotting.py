@@ -53,6 +53,16 @@ def _nll_curves(jsonl_path: str) -> dict:
   return curves
 
 
+def _save_nll_figure(fig, ax, png_path: str) -> None:
+  """Labels an NLL-against-step axis and writes the figure."""
+  ax.set_xlabel('step')
+  ax.set_ylabel('NLL (bits / 16-bit sample)')
+  ax.grid(alpha=0.3)
+  ax.legend()
+  fig.tight_layout()
+  save_figure(fig, png_path)
+
+
 def plot_history(jsonl_path: str, png_path: str) -> None:
   """Train and validation NLL (bits/sample) against step, from metrics.jsonl."""
   if not os.path.exists(jsonl_path):
@@ -62,12 +72,7 @@ def plot_history(jsonl_path: str, png_path: str) -> None:
   for split, points in sorted(curves.items()):
     points.sort()
     ax.plot(*zip(*points), label=split, marker='.' if len(points) < 50 else None)
-  ax.set_xlabel('step')
-  ax.set_ylabel('NLL (bits / 16-bit sample)')
-  ax.grid(alpha=0.3)
-  ax.legend()
-  fig.tight_layout()
-  save_figure(fig, png_path)
+  _save_nll_figure(fig, ax, png_path)
 
 
 def plot_runs(runs: dict, png_path: str) -> None:
@@ -86,12 +91,7 @@ def plot_runs(runs: dict, png_path: str) -> None:
     if 'validation' in curves:
       ax.plot(*zip(*sorted(curves['validation'])), color=color, marker='o',
               label=f'{label} (validation)')
-  ax.set_xlabel('step')
-  ax.set_ylabel('NLL (bits / 16-bit sample)')
-  ax.grid(alpha=0.3)
-  ax.legend()
-  fig.tight_layout()
-  save_figure(fig, png_path)
+  _save_nll_figure(fig, ax, png_path)
 
 
 def plot_sweep(rows, png_path: str) -> None:
