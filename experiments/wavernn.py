@@ -60,6 +60,10 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
   c.model.cond_channels = 128  # channels of the conditioning convs.
   c.model.cond_layers = 2  # conv layers at frame rate.
   c.model.cond_kernel = 5  # frames per conv kernel (odd).
+  c.model.cond_res_blocks = 0  # residual blocks (MelResNet-style) after the convs.
+  c.model.upsample = 'repeat'  # frames -> samples: repeat (nearest) | linear.
+  c.model.embed_inputs = False  # c_{t-1}, f_{t-1}, c_t as learned embeddings.
+  c.model.emphasis = 0.0  # alpha of integer pre-emphasis (0: off; LPCNet 0.85).
 
   c.data = ml_collections.ConfigDict()
   c.data.name = 'asterisk_allison'  # TFDS builder: asterisk_allison | wav_folder.
@@ -79,6 +83,7 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
   c.train.eval_every = 250  # steps between validation evals.
   c.train.ckpt_every = 250  # steps between checkpoints.
   c.train.max_seconds = 660.0  # wall-clock budget in s (0: none); stops early.
+  c.train.max_cpu_seconds = 0.0  # CPU-time budget in s across resumes (0: none).
   c.train.sample_seconds = 1.0  # s of audio generated at each eval.
 
   if args.preset == 'tiny':

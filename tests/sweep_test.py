@@ -105,3 +105,33 @@ def test_sweep_runs_skips_resumes_and_reports(tmp_path):
   proc = _launch(*common, '--sweep_index=7')
   assert proc.returncode == 1
   assert 'out of range' in proc.stderr.strip().splitlines()[-1]
+
+
+def test_recipe_sweep_scores_and_reports_each_point(tmp_path):
+  lj = fake_corpus.make_ljspeech(str(tmp_path / 'lj'))
+  workdir = str(tmp_path / 'recipes')
+  common = ['--config=experiments/recipes.py:preset=tiny',
+            '--config.data.name=wav_folder',
+            f'--config.data.manual_dir={lj}',
+            f'--config.data.data_dir={tmp_path / "tfds"}',
+            '--config.train.max_cpu_seconds=600',
+            f'--workdir={workdir}', '--sweep']
+  for index in (0, 2):  # baseline, emphasis.
+    proc = _launch(*common, f'--sweep_index={index}')
+    assert proc.returncode == 0, proc.stderr[-2000:]
+  proc = _launch('--mode=report', f'--workdir={workdir}')
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert '| recipe | steps |' in proc.stdout
+  with open(os.path.join(workdir, 'results.csv')) as f:
+    rows = list(csv.DictReader(f))
+  assert tuple(rows[0]) == sweep.RECIPE_COLUMNS
+  assert sorted(r['recipe'] for r in rows) == ['baseline', 'emphasis']
+  nll = [float(r['nll_bits_per_sample']) for r in rows]
+  assert nll == sorted(nll)  # Best first.
+  for row in rows:
+    assert abs(float(row['nll_coarse_bits']) + float(row['nll_fine_bits']) -
+               float(row['nll_bits_per_sample'])) < 1e-3
+    assert 1.0 <= float(row['pesq_wb']) <= 4.7
+    assert 0 < float(row['train_cpu_seconds']) < 600
+    assert int(row['steps']) == 4  # The tiny preset's steps, within budget.
+  assert os.path.getsize(os.path.join(workdir, 'nll_vs_cpu_seconds.png')) > 1000

@@ -41,9 +41,15 @@ def validate(config) -> None:
   _require(t.grad_clip > 0, f'train.grad_clip={t.grad_clip} must be > 0.')
   for key in ('log_every', 'eval_every', 'ckpt_every'):
     _require(t[key] > 0, f'train.{key}={t[key]} must be > 0 (steps).')
+  _require(t.get('max_cpu_seconds', 0.0) >= 0,
+           f'train.max_cpu_seconds={t.get("max_cpu_seconds")} must be >= 0 '
+           '(0: no limit).')
   _require(t.max_seconds >= 0,
            f'train.max_seconds={t.max_seconds} must be >= 0 (0: no limit).')
   if config.get('variant') == 'subscale':
+    _require(config.model.get('upsample', 'repeat') == 'repeat',
+             'variant=subscale folds frame-rate conditioning; set '
+             'model.upsample=repeat.')
     _check_subscale(config)
   if config.get('sparsity') is not None and config.sparsity.enabled:
     _check_sparsity(config)

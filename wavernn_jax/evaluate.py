@@ -19,20 +19,27 @@ _BUCKET_FRAMES = 32  # Eval batches are padded to a multiple of this (compiles).
 
 def nll_bits_per_sample(voc: vocoder_lib.Vocoder, utterances,
                         batch_size: int = 16) -> dict:
-  """Teacher-forced NLL (bits per 16-bit sample) over whole utterances."""
-  total, count, t0 = 0.0, 0, time.time()
+  """Teacher-forced NLL (bits per 16-bit sample) over whole utterances.
+
+  Returns:
+    nll_bits_per_sample and its coarse and fine parts (nll_coarse_bits,
+    nll_fine_bits), num_samples and num_utterances.
+  """
+  total, count, t0 = np.zeros(2), 0, time.time()
   bucket = _BUCKET_FRAMES * voc.hop_length
   for i, (audio, mask) in enumerate(input_pipeline.utterance_batches(
       utterances, bucket, batch_size)):
     mel = voc.mel(audio) if voc.model_config.conditional else None
-    lp = voc.log_prob(audio, mel)
-    total -= float(lp[mask].sum())
+    lp = voc.log_prob(audio, mel, parts=True)
+    total -= lp[mask].sum(0)
     count += int(mask.sum())
     logging.info('evaluated batch %d (%d samples so far, %.1f s)', i + 1,
                  count, time.time() - t0)
   if count == 0:
     raise ValueError('nothing to evaluate: no audio samples.')
-  return {'nll_bits_per_sample': total / count / LN2, 'num_samples': count,
+  coarse, fine = (float(x) for x in total / count / LN2)
+  return {'nll_bits_per_sample': coarse + fine, 'nll_coarse_bits': coarse,
+          'nll_fine_bits': fine, 'num_samples': count,
           'num_utterances': len(utterances)}
 
 

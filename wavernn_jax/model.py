@@ -30,6 +30,20 @@ Weights = dict[str, Any]
 
 # Init for [in, out] matrices: variance 1 / fan_in.
 _matrix_init = nn.initializers.lecun_normal()
+UPSAMPLERS = ('repeat', 'linear')
+
+
+def _byte_embedding_init(fan_in: int):
+  """Init of [..., 256, D] byte embeddings: scale(byte) * w, w ~ 1/fan_in.
+
+  At init an embedded byte adds what the scalar input would (`I_prev`), so
+  the two models start alike; training can then bend the map per byte.
+  """
+  def init(key, shape, dtype=jnp.float32):
+    w = jax.random.normal(key, shape[:-2] + (1, shape[-1]), dtype)
+    values = quantization.scale(jnp.arange(shape[-2]))[:, None]
+    return w * values / math.sqrt(fan_in)
+  return init
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +56,10 @@ class ModelConfig:
   cond_channels: int = 128  # channels of the conditioning convolutions.
   cond_layers: int = 2  # conv layers at frame rate.
   cond_kernel: int = 5  # frames per conv kernel (odd).
+  cond_res_blocks: int = 0  # residual blocks (1x1 convs) after the convs.
+  upsample: str = 'repeat'  # frames -> samples: 'repeat' | 'linear'.
+  embed_inputs: bool = False  # bytes in as learned embeddings, not scalars.
+  emphasis: float = 0.0  # pre-emphasis alpha of the modelled signal (0: off).
 
   def __post_init__(self):
     if self.hidden <= 0 or self.hidden % 2:
@@ -49,6 +67,14 @@ class ModelConfig:
                        '(split into coarse and fine halves); e.g. hidden=896.')
     if self.cond_kernel % 2 == 0 or self.cond_kernel <= 0:
       raise ValueError(f'cond_kernel={self.cond_kernel} must be odd.')
+    if self.upsample not in UPSAMPLERS:
+      raise ValueError(f'upsample={self.upsample!r} is unknown; use one of '
+                       f'{UPSAMPLERS}.')
+    if not 0.0 <= self.emphasis < 1.0:
+      raise ValueError(f'emphasis={self.emphasis} must be in [0, 1) '
+                       '(0: off; LPCNet uses 0.85).')
+    if self.cond_res_blocks < 0:
+      raise ValueError(f'cond_res_blocks={self.cond_res_blocks} must be >= 0.')
 
   @property
   def cond_radius(self) -> int:
@@ -58,10 +84,15 @@ class ModelConfig:
   @classmethod
   def from_config(cls, config) -> 'ModelConfig':
     m = config.model
+    # .get: configs of checkpoints made before these options existed.
     return cls(hidden=m.hidden, n_mels=config.mel.n_mels,
                hop_length=config.mel.hop_length, conditional=m.conditional,
                cond_channels=m.cond_channels, cond_layers=m.cond_layers,
-               cond_kernel=m.cond_kernel)
+               cond_kernel=m.cond_kernel,
+               cond_res_blocks=m.get('cond_res_blocks', 0),
+               upsample=m.get('upsample', 'repeat'),
+               embed_inputs=m.get('embed_inputs', False),
+               emphasis=m.get('emphasis', 0.0))
 
 
 # ---------------------------------------------------------------- the cell --
@@ -85,16 +116,44 @@ def input_term(w: Weights, xin_xG, prev_c, prev_f):
   """I* [c_{t-1}, f_{t-1}] + conditioning + bias, reshaped [..., 3, 2, H2].
 
   Leading dims of `xin_xG` broadcast against those of the previous bytes.
+  With embedded inputs (`E_prev` in w) the bytes select rows of learned
+  tables instead of scaling the columns of `I_prev`.
   """
-  prev_x2 = jnp.stack([quantization.scale(prev_c),
-                       quantization.scale(prev_f)], axis=-1)
-  x_xG = xin_xG + prev_x2 @ w['I_prev']
+  if 'E_prev' in w:
+    x_xG = xin_xG + w['E_prev'][0][prev_c] + w['E_prev'][1][prev_f]
+  else:
+    prev_x2 = jnp.stack([quantization.scale(prev_c),
+                         quantization.scale(prev_f)], axis=-1)
+    x_xG = xin_xG + prev_x2 @ w['I_prev']
   return x_xG.reshape(x_xG.shape[:-1] + (3, 2, -1))
 
 
 def c_term(w: Weights, c):
   """The masked part of I*: c_t's input to the fine halves, [..., 3, H2]."""
+  if 'E_c' in w:
+    return w['E_c'][c].reshape(c.shape + (3, -1))
   return quantization.scale(c)[..., None, None] * w['I_c'][0].reshape(3, -1)
+
+
+def frame_inputs(w: Weights, xin_BxU, hop: int):
+  """A frame's input terms for its P samples: [B, G] as is, or [P, B, G].
+
+  `WaveRNN.condition` gives [B, G] per frame with upsample='repeat' (every
+  sample of the frame gets it) and [B, 2G] with 'linear': the frame's value
+  and its step to the next frame's, interpolated here at p / P, p < P.
+  Frame f is centred on sample f P (centred STFT), so sample f P + p lies
+  p / P of the way to frame f + 1.
+  """
+  g = w['b_I'].shape[-1]
+  if xin_BxU.shape[-1] == g:
+    return xin_BxU
+  return upsample_linear(xin_BxU[..., :g], xin_BxU[..., g:], hop)
+
+
+def upsample_linear(start_BxG, slope_BxG, hop: int):
+  """start + (p / P) slope for p = 0..P-1: [P, B, G]."""
+  ramp_P = jnp.arange(hop, dtype=jnp.float32) / hop
+  return start_BxG[None] + ramp_P[:, None, None] * slope_BxG[None]
 
 
 def gru(h, rh, x):
@@ -145,8 +204,8 @@ def cell(w: Weights, h_BxH, xin_BxG, prev_c_B, prev_f_B, c_B):
 class Conditioner(nn.Module):
   """Mel frames -> gate pre-activations at frame rate (conv stack + linear).
 
-  The frame-rate output is repeated P times (nearest-neighbour upsampling)
-  by the scans, which never materialise a [B, T, G] tensor.
+  The frame-rate output is upsampled to samples inside the scans, one frame
+  at a time (`frame_inputs`), so no [B, T, G] tensor is ever made.
   """
   cfg: ModelConfig
 
@@ -157,6 +216,12 @@ class Conditioner(nn.Module):
     for i in range(self.cfg.cond_layers):
       x = nn.relu(nn.Conv(self.cfg.cond_channels, (self.cfg.cond_kernel,),
                           padding='SAME', name=f'conv{i}')(x))
+    # MelResNet-style (fatchord): 1x1 residual blocks deepen the stack at
+    # frame rate without widening its receptive field (context_frames).
+    for i in range(self.cfg.cond_res_blocks):
+      y = nn.relu(nn.Dense(self.cfg.cond_channels, name=f'res{i}_a')(x))
+      x = x + nn.Dense(self.cfg.cond_channels, name=f'res{i}_b',
+                       kernel_init=nn.initializers.zeros)(y)
     return nn.Dense(3 * self.cfg.hidden, name='I_cond')(x)
 
 
@@ -167,9 +232,14 @@ class WaveRNN(nn.Module):
   def setup(self):
     h, h2 = self.cfg.hidden, self.cfg.hidden // 2
     self.R = self.param('R', nn.initializers.orthogonal(), (h, 3 * h))
-    self.I_prev = self.param('I_prev', _matrix_init, (2, 3 * h))
-    # Masked part of I*: c_t reaches only the fine halves of u, r, e.
-    self.I_c = self.param('I_c', _matrix_init, (1, 3 * h2))
+    if self.cfg.embed_inputs:  # One table row per byte value.
+      self.E_prev = self.param('E_prev', _byte_embedding_init(2),
+                               (2, 256, 3 * h))
+      self.E_c = self.param('E_c', _byte_embedding_init(1), (256, 3 * h2))
+    else:
+      self.I_prev = self.param('I_prev', _matrix_init, (2, 3 * h))
+      # Masked part of I*: c_t reaches only the fine halves of u, r, e.
+      self.I_c = self.param('I_c', _matrix_init, (1, 3 * h2))
     self.b_I = self.param('b_I', nn.initializers.zeros, (3 * h,))
     for name, shape in (('O1', (h2, h2)), ('O2', (h2, 256)),
                         ('O3', (h2, h2)), ('O4', (h2, 256))):
@@ -181,15 +251,25 @@ class WaveRNN(nn.Module):
 
   def weights(self) -> Weights:
     """The cell's weights as a flat dict of arrays."""
-    names = ['R', 'I_prev', 'I_c', 'b_I', 'O1', 'O2', 'O3', 'O4', 'b_O1',
-             'b_O2', 'b_O3', 'b_O4']
+    inputs = ['E_prev', 'E_c'] if self.cfg.embed_inputs else ['I_prev', 'I_c']
+    names = ['R'] + inputs + ['b_I', 'O1', 'O2', 'O3', 'O4', 'b_O1', 'b_O2',
+                              'b_O3', 'b_O4']
     return {n: getattr(self, n) for n in names}
 
   def condition(self, mel_BxFxM, batch: int, frames: int):
-    """Frame-rate input terms [B, F, G] (conditioning + bias)."""
+    """Frame-rate input terms (conditioning + bias) for `frame_inputs`.
+
+    Returns:
+      [B, F, G]; with upsample='linear' [B, F, 2G]: each frame's terms and
+      the step to the next frame's (0 after the last frame).
+    """
     if not self.cfg.conditional:
       return jnp.broadcast_to(self.b_I, (batch, frames, 3 * self.cfg.hidden))
-    return self.conditioner(mel_BxFxM) + self.b_I
+    x = self.conditioner(mel_BxFxM) + self.b_I
+    if self.cfg.upsample == 'linear':
+      nxt = jnp.concatenate([x[:, 1:], x[:, -1:]], axis=1)
+      x = jnp.concatenate([x, nxt - x], axis=-1)
+    return x
 
   def __call__(self, audio_BxT, mel_BxFxM=None, context_frames: int = 0,
                return_logits: bool = False):
@@ -244,9 +324,9 @@ def teacher_forced(w: Weights, audio_BxT, xin_BxFxG, prev_B,
     h_BxH = h_Bx2xH2.reshape(b, hidden)
     return h_BxH, h_BxH
 
-  def frame_step(h_BxH, frame_inputs):
-    xin_BxG, (pc, pf, c, fi) = frame_inputs
-    x_PxBx3x2xH2 = input_term(w, xin_BxG, pc, pf)
+  def frame_step(h_BxH, inputs):
+    xin_BxU, (pc, pf, c, fi) = inputs
+    x_PxBx3x2xH2 = input_term(w, frame_inputs(w, xin_BxU, p), pc, pf)
     x_PxBx3x2xH2 = x_PxBx3x2xH2.at[..., 1, :].add(c_term(w, c))
     h_BxH, h_PxBxH = jax.lax.scan(recurrence, h_BxH, x_PxBx3x2xH2)
     logits_c = head(w, h_PxBxH[..., :hidden // 2], 'O1', 'O2')

@@ -42,20 +42,33 @@ def save_figure(fig, path: str) -> None:
       os.remove(tmp)
 
 
-def _nll_curves(jsonl_path: str) -> dict:
-  """{split: [(step, nll_bits), ...]} of a metrics.jsonl."""
-  curves = {}
+def _nll_curves(jsonl_path: str, x: str = 'step') -> dict:
+  """{split: [(x, nll_bits), ...]} of a metrics.jsonl.
+
+  x: 'step', or a column of the train rows (e.g. 'train_cpu_seconds'); rows
+  without it (validation) take the value of the train row of their step.
+  """
+  curves, rows, at_step = {}, [], {}
   with open(jsonl_path) as f:
     for line in f:
       row = json.loads(line)
-      curves.setdefault(row['split'], []).append((row['step'],
-                                                  row['nll_bits']))
+      rows.append(row)
+      if x in row:
+        at_step[row['step']] = row[x]
+  for row in rows:
+    value = row[x] if x in row else at_step.get(row['step'])
+    if value is not None:
+      curves.setdefault(row['split'], []).append((value, row['nll_bits']))
   return curves
 
 
-def _save_nll_figure(fig, ax, png_path: str) -> None:
-  """Labels an NLL-against-step axis and writes the figure."""
-  ax.set_xlabel('step')
+_X_LABELS = {'step': 'step', 'train_cpu_seconds': 'CPU seconds of training',
+             'train_seconds': 'seconds of training'}
+
+
+def _save_nll_figure(fig, ax, png_path: str, x: str = 'step') -> None:
+  """Labels an NLL-against-x axis and writes the figure."""
+  ax.set_xlabel(_X_LABELS.get(x, x))
   ax.set_ylabel('NLL (bits / 16-bit sample)')
   ax.grid(alpha=0.3)
   ax.legend()
@@ -75,23 +88,24 @@ def plot_history(jsonl_path: str, png_path: str) -> None:
   _save_nll_figure(fig, ax, png_path)
 
 
-def plot_runs(runs: dict, png_path: str) -> None:
-  """Several runs' NLL against step: train (thin) and validation (markers).
+def plot_runs(runs: dict, png_path: str, x: str = 'step') -> None:
+  """Several runs' NLL against x: train (thin) and validation (markers).
 
   Args:
     runs: {label: metrics.jsonl path}.
     png_path: where the figure goes.
+    x: 'step', 'train_seconds' or 'train_cpu_seconds'.
   """
   fig, ax = plt.subplots(figsize=(8, 4.5))
   for i, (label, path) in enumerate(runs.items()):
-    curves = _nll_curves(path)
-    color = f'C{i}'
+    curves = _nll_curves(path, x)
+    color = f'C{i % 10}'
     if 'train' in curves:
       ax.plot(*zip(*sorted(curves['train'])), color=color, alpha=0.35, lw=1)
     if 'validation' in curves:
       ax.plot(*zip(*sorted(curves['validation'])), color=color, marker='o',
               label=f'{label} (validation)')
-  _save_nll_figure(fig, ax, png_path)
+  _save_nll_figure(fig, ax, png_path, x)
 
 
 def plot_sweep(rows, png_path: str) -> None:

@@ -76,10 +76,14 @@ def sample(w: model.Weights, xin_BxFxG, key, temperature, hop: int,
     return (h, c, fi), (quantization.combine(c, fi), lp)
 
   def frame_step(carry, frame_inputs):
-    index, xin_BxG = frame_inputs
+    index, xin_BxU = frame_inputs
     u_PxBx2 = jax.random.uniform(jax.random.fold_in(key, index), (hop, b, 2))
-    return jax.lax.scan(lambda c, u: sample_step(c, u, xin_BxG), carry,
-                        u_PxBx2)
+    # Upsampled once per frame, outside the per-sample step.
+    xin = model.frame_inputs(w, xin_BxU, hop)
+    if xin.ndim == 3:  # [P, B, G]: one row per sample.
+      return jax.lax.scan(lambda c, ux: sample_step(c, *ux), carry,
+                          (u_PxBx2, xin))
+    return jax.lax.scan(lambda c, u: sample_step(c, u, xin), carry, u_PxBx2)
 
   carry, (audio, lp) = jax.lax.scan(
       frame_step, carry,

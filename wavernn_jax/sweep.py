@@ -20,6 +20,7 @@ import ml_collections
 import numpy as np
 
 from wavernn_jax import evaluate
+from wavernn_jax import history
 from wavernn_jax import input_pipeline
 from wavernn_jax import model as model_lib
 from wavernn_jax import plotting
@@ -28,6 +29,12 @@ from wavernn_jax import vocoder as vocoder_lib
 
 COLUMNS = ('budget', 'sparsity', 'block', 'hidden', 'nonzero_params',
            'total_params', 'steps', 'nll_bits_per_sample', 'samples_per_sec')
+# Sweeps whose config says sweep.kind = 'recipes' (experiments/recipes.py).
+RECIPE_COLUMNS = ('recipe', 'steps', 'train_cpu_seconds',
+                  'train_samples_per_cpu_sec',
+                  'nll_bits_per_sample', 'nll_coarse_bits', 'nll_fine_bits',
+                  'pesq_wb', 'stoi', 'mcd_db', 'griffin_lim_pesq_wb',
+                  'griffin_lim_stoi', 'griffin_lim_mcd_db')
 RESULT_FILE = 'result.json'
 
 
@@ -77,7 +84,7 @@ def run_point(config, point: dict, workdir: str) -> dict:
   nll = evaluate.nll_bits_per_sample(voc, utterances)
   weights = jax.device_get(vocoder_lib._weights(voc.net, voc.params))
   result = dict(
-      name=point['name'], budget=point['budget'],
+      name=point['name'], budget=point.get('budget'),
       sparsity=point.get('sparsity', config.sparsity.target),
       sparsity_applied=config.sparsity.target if config.sparsity.enabled
       else 0.0,
@@ -87,11 +94,29 @@ def run_point(config, point: dict, workdir: str) -> dict:
       nll_bits_per_sample=nll['nll_bits_per_sample'],
       eval_samples=nll['num_samples'],
       samples_per_sec=_speed(voc, config.sweep.speed_seconds, utterances[0]))
+  if config.sweep.get('kind') == 'recipes':
+    result.update(_recipe_scores(config, point, workdir, voc, utterances, nll))
   tmp = os.path.join(workdir, RESULT_FILE + '.tmp')
   with open(tmp, 'w') as f:
     json.dump(result, f, indent=1)
   os.replace(tmp, os.path.join(workdir, RESULT_FILE))
   return result
+
+
+def _recipe_scores(config, point, workdir, voc, utterances, nll) -> dict:
+  """Coarse/fine NLL, training throughput and copy-synthesis quality."""
+  path = os.path.join(workdir, 'metrics.jsonl')
+  seconds = history.last_value(path, 'train_seconds')
+  cpu = history.last_value(path, 'train_cpu_seconds')
+  scored = voc.step * config.data.batch_size * config.data.crop_samples
+  n = min(config.sweep.quality_utterances, len(utterances))
+  return dict(recipe=point.get('recipe', point['name']),
+              overrides=point['overrides'],
+              nll_coarse_bits=nll['nll_coarse_bits'],
+              nll_fine_bits=nll['nll_fine_bits'], train_seconds=seconds,
+              train_cpu_seconds=cpu,
+              train_samples_per_cpu_sec=scored / cpu if cpu else None,
+              **evaluate.copy_synthesis_quality(voc, utterances[:n]))
 
 
 def run(config, points: list[dict], workdir: str,
@@ -129,30 +154,53 @@ def collect(workdir: str) -> list[dict]:
   if not rows:
     raise ValueError(f'no finished sweep points (*/{RESULT_FILE}) in '
                      f'{workdir}; run the sweep first with --sweep.')
+  if _is_recipes(rows):  # Best held-out NLL first.
+    return sorted(rows, key=lambda r: r['nll_bits_per_sample'])
   return sorted(rows, key=lambda r: (r['budget'], r['sparsity']))
 
 
-def markdown_table(rows: list[dict]) -> str:
-  lines = ['| ' + ' | '.join(COLUMNS) + ' |',
-           '|' + '---|' * len(COLUMNS)]
+def _is_recipes(rows) -> bool:
+  return all('recipe' in r for r in rows)
+
+
+def _cell(value) -> str:
+  if isinstance(value, float):
+    return f'{value:.3f}' if abs(value) < 100 else f'{value:,.0f}'
+  return '' if value is None else str(value)
+
+
+def markdown_table(rows: list[dict], columns=COLUMNS) -> str:
+  lines = ['| ' + ' | '.join(columns) + ' |',
+           '|' + '---|' * len(columns)]
   for r in rows:
-    cells = [f'{r[c]:.3f}' if isinstance(r[c], float) else str(r[c])
-             for c in COLUMNS]
-    lines.append('| ' + ' | '.join(cells) + ' |')
+    lines.append('| ' + ' | '.join(_cell(r.get(c)) for c in columns) + ' |')
   return '\n'.join(lines)
 
 
 def report(workdir: str) -> dict:
-  """Writes results.csv and nll_vs_sparsity.png; returns paths and table."""
+  """Writes results.csv, a figure and prints a Markdown table.
+
+  Sparsity sweeps: nll_vs_sparsity.png. Recipe sweeps
+  (experiments/recipes.py): nll_vs_cpu_seconds.png, every point's train and
+  validation NLL against the CPU seconds it had trained.
+  """
   rows = collect(workdir)
+  recipes = _is_recipes(rows)
+  columns = RECIPE_COLUMNS if recipes else COLUMNS
   csv_path = os.path.join(workdir, 'results.csv')
   with open(csv_path + '.tmp', 'w', newline='') as f:
-    writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction='ignore')
+    writer = csv.DictWriter(f, fieldnames=columns, extrasaction='ignore')
     writer.writeheader()
     writer.writerows(rows)
   os.replace(csv_path + '.tmp', csv_path)
-  png_path = os.path.join(workdir, 'nll_vs_sparsity.png')
-  plotting.plot_sweep(rows, png_path)
-  table = markdown_table(rows)
+  if recipes:
+    png_path = os.path.join(workdir, 'nll_vs_cpu_seconds.png')
+    plotting.plot_runs({r['recipe']: os.path.join(workdir, r['name'],
+                                                  'metrics.jsonl')
+                        for r in rows}, png_path, x='train_cpu_seconds')
+  else:
+    png_path = os.path.join(workdir, 'nll_vs_sparsity.png')
+    plotting.plot_sweep(rows, png_path)
+  table = markdown_table(rows, columns)
   print(table)
   return {'results_csv': csv_path, 'plot': png_path, 'points': len(rows)}

@@ -72,6 +72,8 @@ def window_nll(net, mel_cfg: mel_lib.MelConfig, ctx: int, params, window):
   mel = None
   if net.cfg.conditional:
     mel = mel_lib.log_mel(quantization.to_float(window), mel_cfg)
+  if net.cfg.emphasis:  # The model predicts the pre-emphasised signal.
+    window = quantization.emphasise(window, net.cfg.emphasis)
   lp_c, lp_f = net.apply(params, window, mel, context_frames=ctx)
   nll_c, nll_f = -lp_c.mean(), -lp_f.mean()
   return nll_c + nll_f, {'nll_coarse_bits': nll_c / LN2,
@@ -171,6 +173,8 @@ def train_and_evaluate(config, workdir: str) -> dict:
   prior_seconds = history.last_value(history_path, 'train_seconds')
   preempt = _Preemption()
   t_start, last_metrics, eval_metrics = time.time(), None, {}
+  cpu_start = time.process_time()
+  prior_cpu = history.last_value(history_path, 'train_cpu_seconds')
   t = config.train
   step = start
   if start >= t.steps:
@@ -181,7 +185,12 @@ def train_and_evaluate(config, workdir: str) -> dict:
     state, metrics = step_fn(state, window)
     last_metrics = metrics
     done = step == t.steps
-    out_of_time = t.max_seconds and time.time() - t_start > t.max_seconds
+    out_of_time = bool(t.max_seconds) and time.time() - t_start > t.max_seconds
+    # CPU seconds of this process, across resumes (equal-budget A/B runs on
+    # a shared machine: what other jobs take does not count).
+    cpu_used = prior_cpu + time.process_time() - cpu_start
+    out_of_time |= bool(t.get('max_cpu_seconds')) and (
+        cpu_used > t.max_cpu_seconds)
     # Every process stops at the same step, or the others would hang.
     stop = distributed.any_process(done or out_of_time or preempt.requested)
     loss = float(metrics['loss'])  # Checked every step: stop at the first.
@@ -193,6 +202,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
       m = {k: float(v) for k, v in jax.device_get(metrics).items()}
       m['learning_rate'] = float(lr_schedule(config)(step))
       m['train_seconds'] = prior_seconds + time.time() - t_start
+      m['train_cpu_seconds'] = cpu_used
       if sparsity.specs_from_config(config):  # Achieved and target, per matrix.
         m.update(sparsity.log_metrics(sparsity.specs_from_config(config),
                                       sparsity.schedule_from_config(config),
@@ -201,6 +211,10 @@ def train_and_evaluate(config, workdir: str) -> dict:
       eta = (t.steps - step) / max(rate, 1e-9)
       if t.max_seconds:
         eta = min(eta, t.max_seconds - (time.time() - t_start))
+      if t.get('max_cpu_seconds'):  # At this run's CPU-per-wall-second.
+        cpu_rate = (time.process_time() - cpu_start) / max(
+            time.time() - t_start, 1e-9)
+        eta = min(eta, (t.max_cpu_seconds - cpu_used) / max(cpu_rate, 1e-9))
       logging.info('step %d/%d  loss %.3f nats  %.3f bits/sample  lr %.2e  '
                    '%.2f steps/s  ETA %s', step, t.steps, m['loss'],
                    m['nll_bits'], m['learning_rate'], rate, _fmt_time(eta))
@@ -226,8 +240,9 @@ def train_and_evaluate(config, workdir: str) -> dict:
       ckpt.save(step, state, config_dict)
     if stop:
       if out_of_time:
-        logging.info('Stopping at step %d: train.max_seconds=%s reached.',
-                     step, t.max_seconds)
+        logging.info('Stopping at step %d: train.max_seconds=%s or '
+                     'max_cpu_seconds=%s reached.', step, t.max_seconds,
+                     t.get('max_cpu_seconds'))
       if preempt.requested:
         logging.info('Stopping at step %d on SIGTERM (checkpoint saved).',
                      step)

@@ -42,8 +42,9 @@ def mel_config(config) -> mel_lib.MelConfig:
 
 @functools.partial(jax.jit, static_argnums=(0,))
 def _log_prob(net, params, audio_BxT, mel_BxFxM):
+  """ln P of the coarse and of the fine byte of every sample [B, T, 2]."""
   lp_c, lp_f = net.apply(params, audio_BxT, mel_BxFxM)
-  return lp_c + lp_f
+  return jnp.stack([lp_c, lp_f], -1)
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2))
@@ -168,8 +169,11 @@ class Vocoder:
     return np.asarray(mel_lib.log_mel(quantization.to_float(wave),
                                       self.mel_config))
 
-  def log_prob(self, audio, mel=None) -> np.ndarray:
-    """Teacher-forced ln P(sample_t | past, mel), float32 [B, T]."""
+  def log_prob(self, audio, mel=None, parts: bool = False) -> np.ndarray:
+    """Teacher-forced ln P(sample_t | past, mel), float32 [B, T].
+
+    With parts=True: ln P(c_t | ...) and ln P(f_t | c_t, ...), [B, T, 2].
+    """
     audio = np.asarray(audio)
     if audio.ndim == 1:
       audio = audio[None]
@@ -182,7 +186,10 @@ class Vocoder:
                        f'{audio.shape[1] // self.hop_length * self.hop_length}.')
     frames = audio.shape[1] // self.hop_length
     mel = self._check_mel(mel, audio.shape[0], frames)
-    return np.asarray(_log_prob(self.net, self.params, audio, mel))
+    if self.model_config.emphasis:  # A bijection: same ln P as the audio.
+      audio = quantization.emphasise(audio, self.model_config.emphasis)
+    lp = np.asarray(_log_prob(self.net, self.params, audio, mel))
+    return lp if parts else lp.sum(-1)
 
   def generate(self, mel=None, seed: int = 0, temperature: float = 1.0, *,
                num_samples: int | None = None, batch_size: int = 1,
@@ -233,6 +240,14 @@ class Vocoder:
     return self._sample(xin, seed, temperature, progress)
 
   def _sample(self, xin_BxFxG, seed, temperature, progress=None):
+    """Samples every row; de-emphasised when the model is pre-emphasised."""
+    audio, lp = self._sample_rows(xin_BxFxG, seed, temperature, progress)
+    if self.model_config.emphasis:
+      audio = np.asarray(quantization.deemphasise(
+          audio, float(self.model_config.emphasis)))
+    return audio, lp
+
+  def _sample_rows(self, xin_BxFxG, seed, temperature, progress=None):
     """Runs the sampler over fixed-size chunks of frames (one compile)."""
     b, frames, _ = xin_BxFxG.shape
     # Short inputs: the next power of two, so few shapes are ever compiled.

@@ -1,0 +1,64 @@
+r"""Training recipes compared at equal CPU budget (issue 11's A/B harness).
+
+  taskset -c 0 python launch.py --config=experiments/recipes.py --sweep \
+      --sweep_index=0 --workdir=DIR &       # one point per core, two at once
+  taskset -c 1 python launch.py --config=experiments/recipes.py --sweep \
+      --sweep_index=1 --workdir=DIR &
+  python launch.py --mode=report --workdir=DIR
+
+Every point is the demo WaveRNN (H = 256, same seed, same data) with one
+recipe change, trained for the same CPU budget (`train.max_cpu_seconds`, CPU
+seconds of the run's process, so other jobs on the machine do not shift it)
+on one core. The learning rate stays at its peak after warm-up (the cosine
+runs over far more steps than any budget reaches), so points that take more
+or fewer steps per second are compared at the same point of their schedule.
+Each point is scored on the test split: NLL in bits per 16-bit sample split
+into coarse and fine bytes (all utterances), and PESQ-WB / STOI / MCD of
+copy-synthesis on the first `quality_utterances`, next to Griffin-Lim.
+`get_config(arg)` args:
+  preset   cpu (default; `budget` s per point) | tiny (tests, seconds)
+  budget   training CPU seconds per point (float, default 1200)
+"""
+
+import ml_collections
+
+from experiments import wavernn
+from wavernn_jax import config_args
+
+# name -> dotted overrides of the demo config. Append new recipes at the end:
+# --sweep_index refers to positions in this list.
+RECIPES = (
+    ('baseline', {}),
+    ('batch8', {'data.batch_size': 8}),
+    ('emphasis', {'model.emphasis': 0.85}),
+    ('embed', {'model.embed_inputs': True}),
+    ('cond', {'model.cond_res_blocks': 4, 'model.upsample': 'linear'}),
+    ('lr3e-3', {'train.learning_rate': 3e-3}),
+    ('crop960', {'data.crop_samples': 960, 'data.batch_size': 16}),
+)
+
+
+def get_config(arg: str = '') -> ml_collections.ConfigDict:
+  args = config_args.parse(arg, dict(preset='cpu', budget=1200.0))
+  if args.preset not in ('cpu', 'tiny'):
+    raise ValueError(f'preset={args.preset!r} is unknown; use cpu or tiny.')
+  tiny = args.preset == 'tiny'
+  c = wavernn.get_config('preset=tiny' if tiny else 'preset=demo')
+  c.sweep = ml_collections.ConfigDict()
+  c.sweep.preset = args.preset  # cpu | tiny.
+  c.sweep.kind = 'recipes'  # report layout (sweep.report).
+  c.sweep.eval_utterances = 2 if tiny else 32  # test utterances for the NLL.
+  c.sweep.quality_utterances = 1 if tiny else 8  # copy-synthesis scored.
+  c.sweep.speed_seconds = 0.05 if tiny else 0.5  # s of audio timed (batch 1).
+  if not tiny:
+    # Far more steps than the budget allows: the LR stays at its peak.
+    c.train.update(steps=100_000, max_seconds=0.0, max_cpu_seconds=args.budget,
+                   eval_every=500, ckpt_every=500, log_every=50)
+  return c
+
+
+def sweep(config) -> list[dict]:
+  """One point per recipe: name and dotted overrides of the demo config."""
+  del config
+  return [dict(name=name, recipe=name, overrides=dict(overrides))
+          for name, overrides in RECIPES]

@@ -1,0 +1,154 @@
+"""The recipe options (issue 11): pre-emphasis, embedded inputs, the linear
+upsampler and residual conditioning blocks; each keeps training and sampling
+in agreement."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from experiments import recipes
+from experiments import wavernn
+from wavernn_jax import config_checks
+from wavernn_jax import model as model_lib
+from wavernn_jax import quantization
+from wavernn_jax import vocoder as vocoder_lib
+
+FRAMES = 6
+
+
+def test_emphasis_hand_computed():
+  x = np.array([[100, 200, -300, 7]], np.int16)
+  # e_t = x_t - round(0.85 x_{t-1}): 100, 200 - 85, -300 - 170, 7 + 255.
+  np.testing.assert_array_equal(quantization.emphasise(x, 0.85),
+                                [[100, 115, -470, 262]])
+
+
+def test_emphasis_then_deemphasis_is_exact_on_speech_like_audio():
+  rng = np.random.default_rng(0)
+  t = np.arange(16000)
+  wave = (0.3 * np.sin(2 * np.pi * 180 * t / 16000) * np.sin(t / 900) +
+          0.02 * rng.normal(size=t.size))
+  x = quantization.to_int16(wave)[None]
+  e = quantization.emphasise(x, 0.85)
+  assert e.dtype == jnp.int16
+  np.testing.assert_array_equal(quantization.deemphasise(e, 0.85), x)
+
+
+def test_emphasis_never_overflows_on_extreme_audio():
+  rng = np.random.default_rng(1)
+  x = rng.choice(np.array([-32768, 32767], np.int16), size=(2, 4000))
+  e = np.asarray(quantization.emphasise(x, 0.85), np.int64)
+  assert e.min() >= -32768 and e.max() <= 32767
+  # Any int16 sequence de-emphasises to valid int16 audio, never wrapping:
+  y = np.asarray(quantization.deemphasise(x, 0.85))
+  assert y.dtype == np.int16
+  ref, prev = np.zeros(x.shape, np.int64), np.zeros(2, np.int64)
+  for i in range(x.shape[1]):  # Reference in int64 with explicit clipping.
+    prev = np.clip(x[:, i] + np.round(np.float32(0.85) *
+                                      prev.astype(np.float32)), -32768, 32767)
+    ref[:, i] = prev
+  np.testing.assert_array_equal(y, ref)
+
+
+OPTIONS = {
+    'emphasis': {'model.emphasis': 0.85},
+    'embed': {'model.embed_inputs': True},
+    'linear': {'model.upsample': 'linear', 'model.cond_res_blocks': 2},
+    'all': {'model.emphasis': 0.85, 'model.embed_inputs': True,
+            'model.upsample': 'linear', 'model.cond_res_blocks': 1},
+}
+
+
+def _vocoder(overrides, scale=3.0):
+  config = wavernn.get_config('preset=tiny')
+  for key, value in overrides.items():
+    section, name = key.split('.')
+    config[section][name] = value
+  config_checks.validate(config)
+  v = vocoder_lib.Vocoder.from_config(config, seed=0)
+  # Peakier than the init, so a mismatch between the graphs shows.
+  v.params = jax.tree_util.tree_map(lambda x: x * scale, v.params)
+  return v
+
+
+def _mel(voc, seed=0, batch=2):
+  rng = np.random.default_rng(seed)
+  wave = 0.3 * rng.normal(size=(batch, FRAMES * voc.hop_length))
+  return voc.mel(wave.astype(np.float32))
+
+
+@pytest.mark.parametrize('name', sorted(OPTIONS))
+def test_generate_agrees_with_log_prob(name):
+  voc = _vocoder(OPTIONS[name])
+  if voc.model_config.emphasis:
+    # Random weights draw emphasised samples all over the int16 range, and
+    # de-emphasising those clips. Favour coarse bytes 127/128 (|e| < 256, so
+    # |x| < 256 / (1 - 0.85)) to test the bijection, not the clipping.
+    b = voc.params['params']['b_O2']
+    voc.params['params']['b_O2'] = b.at[127:129].add(40.0)
+  mel = _mel(voc)
+  audio, lp = voc.generate(mel, seed=3)
+  assert audio.dtype == np.int16 and audio.shape == (2, FRAMES * 64)
+  if voc.model_config.emphasis:
+    assert np.abs(audio.astype(np.int32)).max() < 1800
+  np.testing.assert_allclose(lp, voc.log_prob(audio, mel), rtol=1e-4,
+                             atol=1e-4)
+  assert len(np.unique(audio)) > 10
+
+
+def test_options_change_the_model():
+  base = _vocoder({})
+  mel = _mel(base)
+  audio, _ = base.generate(mel, seed=0)
+  lp0 = base.log_prob(audio, mel)
+  for name, overrides in OPTIONS.items():
+    lp = _vocoder(overrides).log_prob(audio, mel)
+    assert np.abs(lp - lp0).max() > 1e-3, name
+
+
+def test_embeddings_start_as_the_scalar_inputs():
+  voc = _vocoder({'model.embed_inputs': True}, scale=1.0)
+  w = vocoder_lib._weights(voc.net, voc.params)
+  e = np.asarray(w['E_prev'])  # [2, 256, G]: scale(byte) * a row vector.
+  row = e[:, 255] / quantization.scale(jnp.int32(255))
+  expected = np.asarray(quantization.scale(jnp.arange(256)))[None, :, None]
+  np.testing.assert_allclose(e, expected * row[:, None], rtol=1e-5,
+                             atol=1e-6)
+  assert 'I_prev' not in w and 'I_c' not in w
+
+
+def test_linear_upsampling_is_continuous_and_hits_the_frames():
+  voc = _vocoder({'model.upsample': 'linear'}, scale=1.0)
+  mel = _mel(voc, batch=1)
+  xin = np.asarray(vocoder_lib._conditioning(voc.net, 1, FRAMES, voc.params,
+                                             mel))[0]  # [F, 2G]
+  w = vocoder_lib._weights(voc.net, voc.params)
+  g = w['b_I'].shape[0]
+  per_sample = np.concatenate([np.asarray(model_lib.frame_inputs(
+      w, xin[f][None], voc.hop_length))[:, 0] for f in range(FRAMES)])
+  frames = xin[:, :g]
+  # Sample f * P is frame f's centre; the last frame is held.
+  np.testing.assert_allclose(per_sample[::voc.hop_length], frames, rtol=1e-5,
+                             atol=1e-5)
+  steps = np.abs(np.diff(per_sample, axis=0)).max(1)
+  jumps = np.abs(np.diff(frames, axis=0)).max(1)
+  assert steps.max() <= jumps.max() / voc.hop_length * 1.01 + 1e-6
+
+
+def test_subscale_refuses_the_linear_upsampler():
+  config = wavernn.get_config('variant=subscale,preset=tiny,horizon=2,'
+                              'batch_factor=4')
+  config.model.upsample = 'linear'
+  with pytest.raises(config_checks.ConfigError, match='upsample'):
+    config_checks.validate(config)
+
+
+def test_recipes_are_valid_configs_with_distinct_names():
+  config = recipes.get_config('preset=tiny')
+  points = recipes.sweep(config)
+  assert len({p['name'] for p in points}) == len(points)
+  assert points[0]['overrides'] == {}  # The baseline: today's demo recipe.
+  from wavernn_jax import sweep  # pylint: disable=g-import-not-at-top
+  for p in points:
+    config_checks.validate(sweep.point_config(config, p['overrides']))
