@@ -58,28 +58,9 @@ def _generate(config, seconds: float) -> dict:
 
 
 def _train(config, crop: int) -> dict:
-  import jax  # pylint: disable=g-import-not-at-top
-  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
-  import numpy as np  # pylint: disable=g-import-not-at-top
-  from wavernn_jax import input_pipeline  # pylint: disable=g-import-not-at-top
   from wavernn_jax import train  # pylint: disable=g-import-not-at-top
-  from wavernn_jax import vocoder  # pylint: disable=g-import-not-at-top
   config.data.crop_samples = crop
-  net, tx = vocoder.make_net(config), train.make_optimizer(config)
-  mel_cfg = vocoder.mel_config(config)
-  ctx = input_pipeline.context_frames(config)
-  mesh = jax.make_mesh((1,), ('data',))
-  params = vocoder.init_params(config, jax.random.key(0))
-  state = train.TrainState(jnp.zeros((), jnp.int32), params, tx.init(params))
-  rng = np.random.default_rng(0)
-  window = rng.integers(-3000, 3000, (config.data.batch_size,
-                                      input_pipeline.window_samples(config)),
-                        dtype=np.int16)
-  shardings = (jax.NamedSharding(mesh, jax.P()),
-               jax.NamedSharding(mesh, jax.P('data')))
-  step = jax.jit(lambda s, w: train._train_step(  # pylint: disable=protected-access
-      net, mel_cfg, ctx, tx, s, w, mesh), in_shardings=shardings,
-                 donate_argnums=0)
+  step, state, window = train.synthetic_step(config)
   before = _peak_rss_mb()
   t0 = time.time()
   compiled = step.lower(state, window).compile()

@@ -55,6 +55,7 @@ OPTIONS = {
     'emphasis': {'model.emphasis': 0.85},
     'embed': {'model.embed_inputs': True},
     'linear': {'model.upsample': 'linear', 'model.cond_res_blocks': 2},
+    'bf16': {'model.matmul_dtype': 'bfloat16'},
     'all': {'model.emphasis': 0.85, 'model.embed_inputs': True,
             'model.upsample': 'linear', 'model.cond_res_blocks': 1},
 }
@@ -116,6 +117,14 @@ def test_embeddings_start_as_the_scalar_inputs():
   np.testing.assert_allclose(e, expected * row[:, None], rtol=1e-5,
                              atol=1e-6)
   assert 'I_prev' not in w and 'I_c' not in w
+
+
+def test_bfloat16_products_keep_float32_master_weights():
+  voc = _vocoder({'model.matmul_dtype': 'bfloat16'}, scale=1.0)
+  w = vocoder_lib._weights(voc.net, voc.params)
+  assert w['R'].dtype == jnp.bfloat16 and w['O4'].dtype == jnp.bfloat16
+  assert voc.params['params']['R'].dtype == jnp.float32
+  assert w['b_I'].dtype == jnp.float32
 
 
 def test_linear_upsampling_is_continuous_and_hits_the_frames():

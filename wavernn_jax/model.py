@@ -60,6 +60,7 @@ class ModelConfig:
   upsample: str = 'repeat'  # frames -> samples: 'repeat' | 'linear'.
   embed_inputs: bool = False  # bytes in as learned embeddings, not scalars.
   emphasis: float = 0.0  # pre-emphasis alpha of the modelled signal (0: off).
+  matmul_dtype: str = 'float32'  # R and O1..O4 in products: float32 | bfloat16.
 
   def __post_init__(self):
     if self.hidden <= 0 or self.hidden % 2:
@@ -73,6 +74,9 @@ class ModelConfig:
     if not 0.0 <= self.emphasis < 1.0:
       raise ValueError(f'emphasis={self.emphasis} must be in [0, 1) '
                        '(0: off; LPCNet uses 0.85).')
+    if self.matmul_dtype not in ('float32', 'bfloat16'):
+      raise ValueError(f'matmul_dtype={self.matmul_dtype!r} is unknown; use '
+                       'float32 or bfloat16.')
     if self.cond_res_blocks < 0:
       raise ValueError(f'cond_res_blocks={self.cond_res_blocks} must be >= 0.')
 
@@ -92,7 +96,8 @@ class ModelConfig:
                cond_res_blocks=m.get('cond_res_blocks', 0),
                upsample=m.get('upsample', 'repeat'),
                embed_inputs=m.get('embed_inputs', False),
-               emphasis=m.get('emphasis', 0.0))
+               emphasis=m.get('emphasis', 0.0),
+               matmul_dtype=m.get('matmul_dtype', 'float32'))
 
 
 # ---------------------------------------------------------------- the cell --
@@ -254,7 +259,11 @@ class WaveRNN(nn.Module):
     inputs = ['E_prev', 'E_c'] if self.cfg.embed_inputs else ['I_prev', 'I_c']
     names = ['R'] + inputs + ['b_I', 'O1', 'O2', 'O3', 'O4', 'b_O1', 'b_O2',
                               'b_O3', 'b_O4']
-    return {n: getattr(self, n) for n in names}
+    w = {n: getattr(self, n) for n in names}
+    if self.cfg.matmul_dtype == 'bfloat16':  # f32 master weights, bf16 products.
+      w.update({n: w[n].astype(jnp.bfloat16) for n in ('R', 'O1', 'O2', 'O3',
+                                                        'O4')})
+    return w
 
   def condition(self, mel_BxFxM, batch: int, frames: int):
     """Frame-rate input terms (conditioning + bias) for `frame_inputs`.

@@ -92,6 +92,30 @@ def _train_step(net, mel_cfg, ctx, tx, state: TrainState, window, mesh):
   return TrainState(state.step + 1, params, opt_state), metrics
 
 
+def synthetic_step(config, seed: int = 0):
+  """The jitted training step of `config` on one device, for benchmarks.
+
+  Returns:
+    (step_fn, state, window): step_fn(state, window) -> (state, metrics),
+    with state donated; window is int16 [batch, window_samples] of random
+    audio (speed does not depend on the values).
+  """
+  net, tx = vocoder_lib.make_net(config), make_optimizer(config)
+  mel_cfg = vocoder_lib.mel_config(config)
+  ctx = input_pipeline.context_frames(config)
+  mesh = jax.make_mesh((1,), ('data',))
+  params = vocoder_lib.init_params(config, jax.random.key(seed))
+  state = TrainState(jnp.zeros((), jnp.int32), params, tx.init(params))
+  window = np.random.default_rng(seed).integers(
+      -3000, 3000, (config.data.batch_size,
+                    input_pipeline.window_samples(config)), dtype=np.int16)
+  step_fn = jax.jit(
+      lambda s, w: _train_step(net, mel_cfg, ctx, tx, s, w, mesh),
+      in_shardings=(NamedSharding(mesh, P()), NamedSharding(mesh, P('data'))),
+      donate_argnums=0)
+  return step_fn, state, window
+
+
 class _Preemption:
   """Turns SIGTERM into a flag the loop checks (then saves and stops)."""
 

@@ -1,0 +1,94 @@
+r"""Training throughput: scored samples per second, per core and in all.
+
+  python experiments/bench_training.py [--preset=demo] [--hidden=256] \
+      [--dtypes=float32,bfloat16] [--cores=1,2] [--steps=20]
+
+Each (matmul dtype, cores) setting runs the jitted training step of the
+preset in a fresh child process pinned to that many cores (`taskset`; XLA
+sizes its thread pool from the affinity mask) and prints one JSON line:
+compile time, mean step time over `--steps` steps after two warm-up steps,
+scored samples per second (batch x crop / step time), the same per core,
+and the process's CPU time per step. "Two runs on one core each" is the
+1-core row times two; compare it with the 2-core row. Run it on a quiet
+machine (pause training with kill -STOP / -CONT).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from absl import app
+from absl import flags
+
+_PRESET = flags.DEFINE_string('preset', 'demo', 'experiments/wavernn.py preset.')
+_HIDDEN = flags.DEFINE_integer('hidden', -1, 'H (-1: the preset\'s).')
+_DTYPES = flags.DEFINE_list('dtypes', ['float32', 'bfloat16'],
+                            'model.matmul_dtype values.')
+_CORES = flags.DEFINE_list('cores', ['1', '2'], 'cores per run (taskset).')
+_STEPS = flags.DEFINE_integer('steps', 20, 'timed steps per setting.')
+_CHILD = flags.DEFINE_string('child', None, 'internal: dtype:cores.')
+
+
+def _child(dtype: str, cores: int) -> dict:
+  import jax  # pylint: disable=g-import-not-at-top
+  from experiments import wavernn  # pylint: disable=g-import-not-at-top
+  from wavernn_jax import train  # pylint: disable=g-import-not-at-top
+  config = wavernn.get_config(f'preset={_PRESET.value},'
+                              f'hidden={_HIDDEN.value}')
+  config.model.matmul_dtype = dtype
+  step, state, window = train.synthetic_step(config)
+  t0 = time.time()
+  compiled = step.lower(state, window).compile()
+  compile_s = time.time() - t0
+  for _ in range(2):
+    state, metrics = compiled(state, window)
+  jax.block_until_ready(metrics)
+  t0, c0 = time.time(), time.process_time()
+  for _ in range(_STEPS.value):
+    state, metrics = compiled(state, window)
+  jax.block_until_ready(metrics)
+  step_s = (time.time() - t0) / _STEPS.value
+  cpu_s = (time.process_time() - c0) / _STEPS.value
+  scored = config.data.batch_size * config.data.crop_samples
+  return dict(what='train_step', preset=_PRESET.value,
+              hidden=config.model.hidden, matmul_dtype=dtype, cores=cores,
+              threads_visible=os.cpu_count() and len(os.sched_getaffinity(0)),
+              batch=config.data.batch_size,
+              crop_samples=config.data.crop_samples,
+              compile_s=round(compile_s, 2), step_s=round(step_s, 4),
+              cpu_s_per_step=round(cpu_s, 4),
+              scored_samples_per_s=round(scored / step_s),
+              scored_samples_per_s_per_core=round(scored / step_s / cores),
+              loss=float(metrics['loss']))
+
+
+def main(argv):
+  del argv
+  if _CHILD.value:
+    dtype, cores = _CHILD.value.split(':')
+    print(json.dumps(_child(dtype, int(cores))), flush=True)
+    return
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  cpu = open('/proc/cpuinfo').read()  # What the numbers were measured on.
+  flags_line = next((l for l in cpu.splitlines() if l.startswith('flags')), '')
+  model = next((l.split(':', 1)[1].strip() for l in cpu.splitlines()
+                if l.startswith('model name')), 'unknown')
+  print(json.dumps(dict(what='machine', cpu=model,
+                        avx512_bf16='avx512_bf16' in flags_line,
+                        amx_bf16='amx_bf16' in flags_line,
+                        avx2='avx2' in flags_line)), flush=True)
+  for dtype in _DTYPES.value:
+    for cores in _CORES.value:
+      mask = ','.join(str(i) for i in range(int(cores)))
+      subprocess.run(['taskset', '-c', mask, sys.executable,
+                      os.path.abspath(__file__), f'--preset={_PRESET.value}',
+                      f'--hidden={_HIDDEN.value}', f'--steps={_STEPS.value}',
+                      f'--child={dtype}:{cores}'],
+                     cwd=root, env=dict(os.environ, PYTHONPATH=root),
+                     check=True)
+
+
+if __name__ == '__main__':
+  app.run(main)
