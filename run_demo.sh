@@ -11,14 +11,29 @@ mkdir -p "$WORKDIR"
 # First, something to listen to at once: every shipped model vocodes three
 # held-out utterances, the best dense one (H = 384, one hour of CPU training)
 # first (pretrained/<name>/MODEL_CARD.md; docs/RESULTS.md compares them).
+# Each run's JSON result goes to <output folder>/vocode.json; then a table of
+# them is printed.
+runs=()
 for model in pretrained/dense384 $(ls -d pretrained/*/ | sed 's|/$||' | grep -vx pretrained/dense384); do
+  name=$(basename "$model")
+  out="$WORKDIR/pretrained_vocoded/$name"
+  mkdir -p "$out"
   $PY launch.py --mode=vocode --workdir="$model" --split=test --num=3 \
-      --output="$WORKDIR/pretrained_vocoded/$(basename "$model")" | tail -n 1
+      --output="$out" | tail -n 1 > "$out/vocode.json.tmp"
+  mv "$out/vocode.json.tmp" "$out/vocode.json"
+  runs+=("$name=$out/vocode.json")
 done
+echo "Shipped models, copy-synthesis of held-out utterances:"
+$PY experiments/summarize_vocode.py --runs="$(IFS=,; echo "${runs[*]}")"
 # Then train a fresh demo model (~10 min on 2 CPU cores).
 $PY launch.py --config=experiments/wavernn.py:preset=demo --workdir="$WORKDIR"
 $PY launch.py --mode=evaluate --workdir="$WORKDIR" | tail -n 1 | tee "$WORKDIR/eval_test.json"
-$PY launch.py --mode=vocode --workdir="$WORKDIR" --split=test --num=3 | tail -n 1
+mkdir -p "$WORKDIR/vocoded"
+$PY launch.py --mode=vocode --workdir="$WORKDIR" --split=test --num=3 \
+    --output="$WORKDIR/vocoded" | tail -n 1 > "$WORKDIR/vocoded/vocode.json.tmp"
+mv "$WORKDIR/vocoded/vocode.json.tmp" "$WORKDIR/vocoded/vocode.json"
+echo "The demo model, copy-synthesis of held-out utterances:"
+$PY experiments/summarize_vocode.py --runs="demo=$WORKDIR/vocoded/vocode.json"
 echo "Done. Loss curve: $WORKDIR/loss.png; held-out NLL: $WORKDIR/eval_test.json;"
 echo "vocoded audio and spectrograms: $WORKDIR/vocoded/ (shipped models: $WORKDIR/pretrained_vocoded/<name>/);"
-echo "TensorBoard: $WORKDIR/tb"
+echo "vocoding results as JSON: vocode.json in each of those folders; TensorBoard: $WORKDIR/tb"

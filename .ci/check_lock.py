@@ -89,8 +89,8 @@ def read_lock(lock: str) -> tuple[dict[str, str], str | None, list[str]]:
 def installed_versions(python: str) -> dict[str, str]:
   """{canonical name: version} from `pip freeze` of `python`'s environment."""
   out = subprocess.run(
-      [python, '-m', 'pip', 'freeze', '--all', '--exclude-editable'], check=True,
-      capture_output=True, text=True).stdout
+      [python, '-m', 'pip', 'freeze', '--all', '--exclude-editable'],
+      check=True, capture_output=True, text=True).stdout
   versions = {}
   for line in out.splitlines():
     name, sep, version = line.partition('==')
