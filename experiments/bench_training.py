@@ -1,7 +1,7 @@
 r"""Training throughput: scored samples per second, per core and in all.
 
   python experiments/bench_training.py [--preset=demo] [--hidden=256] \
-      [--dtypes=float32,bfloat16] [--cores=1,2] [--steps=20]
+      [--dtypes=float32,bfloat16] [--cores=1,2] [--steps=20] [--batch=8]
 
 Each (matmul dtype, cores) setting runs the jitted training step of the
 preset in a fresh child process pinned to that many cores (`taskset`; XLA
@@ -28,6 +28,7 @@ _DTYPES = flags.DEFINE_list('dtypes', ['float32', 'bfloat16'],
                             'model.matmul_dtype values.')
 _CORES = flags.DEFINE_list('cores', ['1', '2'], 'cores per run (taskset).')
 _STEPS = flags.DEFINE_integer('steps', 20, 'timed steps per setting.')
+_BATCH = flags.DEFINE_integer('batch', -1, 'data.batch_size (-1: preset\'s).')
 _CHILD = flags.DEFINE_string('child', None, 'internal: dtype:cores.')
 
 
@@ -38,6 +39,8 @@ def _child(dtype: str, cores: int) -> dict:
   config = wavernn.get_config(f'preset={_PRESET.value},'
                               f'hidden={_HIDDEN.value}')
   config.model.matmul_dtype = dtype
+  if _BATCH.value > 0:
+    config.data.batch_size = _BATCH.value
   step, state, window = train.synthetic_step(config)
   t0 = time.time()
   compiled = step.lower(state, window).compile()
@@ -85,6 +88,7 @@ def main(argv):
       subprocess.run(['taskset', '-c', mask, sys.executable,
                       os.path.abspath(__file__), f'--preset={_PRESET.value}',
                       f'--hidden={_HIDDEN.value}', f'--steps={_STEPS.value}',
+                      f'--batch={_BATCH.value}',
                       f'--child={dtype}:{cores}'],
                      cwd=root, env=dict(os.environ, PYTHONPATH=root),
                      check=True)

@@ -116,7 +116,7 @@ def test_recipe_sweep_scores_and_reports_each_point(tmp_path):
             f'--config.data.data_dir={tmp_path / "tfds"}',
             '--config.train.max_cpu_seconds=600',
             f'--workdir={workdir}', '--sweep']
-  for index in (0, 2):  # baseline, emphasis.
+  for index in (0, 2):  # baseline, batch8+emphasis.
     proc = _launch(*common, f'--sweep_index={index}')
     assert proc.returncode == 0, proc.stderr[-2000:]
   proc = _launch('--mode=report', f'--workdir={workdir}')
@@ -125,7 +125,7 @@ def test_recipe_sweep_scores_and_reports_each_point(tmp_path):
   with open(os.path.join(workdir, 'results.csv')) as f:
     rows = list(csv.DictReader(f))
   assert tuple(rows[0]) == sweep.RECIPE_COLUMNS
-  assert sorted(r['recipe'] for r in rows) == ['baseline', 'emphasis']
+  assert sorted(r['recipe'] for r in rows) == ['baseline', 'batch8+emphasis']
   nll = [float(r['nll_bits_per_sample']) for r in rows]
   assert nll == sorted(nll)  # Best first.
   for row in rows:

@@ -50,7 +50,8 @@ def griffin_lim(mel_FxM, mel_config, n_iter: int = 32) -> np.ndarray:
   wave = librosa.feature.inverse.mel_to_audio(
       np.exp(np.asarray(mel_FxM, np.float64)).T, sr=c.sample_rate,
       n_fft=c.n_fft, hop_length=c.hop_length, win_length=c.win_length,
-      power=1.0, fmin=c.fmin, fmax=c.fmax, n_iter=n_iter)
+      power=1.0, fmin=c.fmin, fmax=c.fmax, n_iter=n_iter,
+      random_state=0)  # Its random initial phase: fixed, so reruns agree.
   t = len(mel_FxM) * c.hop_length
   wave = np.pad(wave, (0, max(t - len(wave), 0)))[:t]
   return np.clip(np.round(wave * 32768), -32768, 32767).astype(np.int16)
