@@ -39,6 +39,9 @@ RECIPES = (
                                  'model.upsample': 'linear'})),
     ('batch8+lr3e-3', dict(_B8, **{'train.learning_rate': 3e-3})),
     ('batch4+crop960', {'data.crop_samples': 960, 'data.batch_size': 4}),
+    # Round 2 kept both emphasis and embeddings: the two together.
+    ('batch8+emphasis+embed', dict(_B8, **{'model.emphasis': 0.85,
+                                           'model.embed_inputs': True})),
 )
 
 
