@@ -21,6 +21,7 @@ from ml_collections import config_flags
 
 from wavernn_jax import audio_io
 from wavernn_jax import checkpoint
+from wavernn_jax import config_args
 from wavernn_jax import config_checks
 from wavernn_jax import distributed
 from wavernn_jax import evaluate
@@ -28,17 +29,19 @@ from wavernn_jax import sweep
 from wavernn_jax import train
 from wavernn_jax import vocoder
 
-_CONFIG = config_flags.DEFINE_config_file(
+_CONFIG = config_args.DEFINE_config_file(
     'config', None, 'Experiment config file (train mode).', lock_config=True)
-_WORKDIR = flags.DEFINE_string('workdir', None, 'Training workdir.',
-                               required=True)
+_WORKDIR = flags.DEFINE_string(
+    'workdir', None, 'The run\'s folder (checkpoints, logs, outputs; train '
+    'creates it).', required=True)
 _MODE = flags.DEFINE_enum('mode', 'train',
                           ['train', 'evaluate', 'vocode', 'report'],
                           'What to do (report: collect a sweep workdir).')
 _SWEEP = flags.DEFINE_bool('sweep', False, 'train: run every point of the '
                            "config file's sweep() into --workdir/<point>/.")
 _SWEEP_INDEX = flags.DEFINE_integer('sweep_index', None,
-                                    'with --sweep: run only this point.')
+                                    'with --sweep: run only this point.',
+                                    lower_bound=0)
 _WAV_DIR = flags.DEFINE_string('wav_dir', None,
                                'evaluate: a folder of wavs instead of a split.')
 _SPLIT = flags.DEFINE_string('split', 'test', 'evaluate/vocode: the split.')
@@ -46,21 +49,26 @@ _INPUT = flags.DEFINE_string('input', None, 'vocode: the input audio file.')
 _OUTPUT = flags.DEFINE_string('output', None,
                               'vocode: the output wav (or folder with --num).')
 _NUM = flags.DEFINE_integer('num', 3, 'vocode without --input: utterances of '
-                            '--split to vocode.')
+                            '--split to vocode.', lower_bound=1)
 _QUALITY = flags.DEFINE_integer(
     'quality', 0, 'evaluate: also score copy-synthesis (PESQ-WB, STOI, MCD; '
-    'and Griffin-Lim) on this many utterances.')
+    'and Griffin-Lim) on this many utterances.', lower_bound=0)
 _FOLD = flags.DEFINE_bool('fold', False, 'vocode: folded (batched) sampling.')
 _SEED = flags.DEFINE_integer('seed', 0, 'vocode: PRNG seed.')
-_TEMPERATURE = flags.DEFINE_float('temperature', 1.0, 'vocode: temperature.')
+_TEMPERATURE = flags.DEFINE_float(
+    'temperature', 1.0, 'vocode: sampling temperature, > 0 (1: the model\'s '
+    'distribution; lower: less noise).')
+flags.register_validator('temperature', lambda t: t > 0, 'must be > 0')
 # Multi-process runs (see wavernn_jax/distributed.py); unset: one process,
 # or whatever $JAX_COORDINATOR_ADDRESS etc. / a Slurm, MPI or TPU job say.
 _COORDINATOR = flags.DEFINE_string(
     'coordinator_address', None, 'host:port of process 0 (multi-process).')
 _NUM_PROCESSES = flags.DEFINE_integer('num_processes', None,
-                                      'Processes in the run (multi-process).')
+                                      'Processes in the run (multi-process).',
+                                      lower_bound=1)
 _PROCESS_ID = flags.DEFINE_integer('process_id', None,
-                                   'This process, 0..num_processes-1.')
+                                   'This process, 0..num_processes-1.',
+                                   lower_bound=0)
 
 # Errors a user can cause and fix; they get one line and exit status 1.
 USER_ERRORS = (config_checks.ConfigError, checkpoint.CheckpointError,
@@ -68,12 +76,25 @@ USER_ERRORS = (config_checks.ConfigError, checkpoint.CheckpointError,
                FileNotFoundError, PermissionError, train.NonFiniteLossError)
 
 
+def _fail(message: str):
+  print(f'error: {message}', file=sys.stderr)
+  sys.exit(1)
+
+
+def _parse_flags(argv: list[str]) -> list[str]:
+  """Flags, before main(); a bad one (or a bad --config) is one line."""
+  try:
+    return config_args.parse_flags(argv)
+  except config_args.CommandLineError as e:
+    _fail(str(e))
+
+
 def _vocode_split(workdir: str) -> list[dict]:
   """Copy-synthesis of the first --num utterances of --split."""
   voc = vocoder.Vocoder.restore(workdir)
+  source = evaluate.input_pipeline.load_split(voc.config, _SPLIT.value)
   out_dir = _OUTPUT.value or os.path.join(workdir, 'vocoded')
   os.makedirs(out_dir, exist_ok=True)
-  source = evaluate.input_pipeline.load_split(voc.config, _SPLIT.value)
   results = []
   for i in range(min(_NUM.value, len(source))):
     ex = source[i]
@@ -94,13 +115,25 @@ def run(argv):
     if _CONFIG.value is None:
       raise ValueError('--mode=train needs --config=experiments/wavernn.py'
                        '[:preset=...].')
+    if _SWEEP_INDEX.value is not None and not _SWEEP.value:
+      raise ValueError(f'--sweep_index={_SWEEP_INDEX.value} needs --sweep; '
+                       'add --sweep, or drop --sweep_index.')
     if _SWEEP.value:
       path = config_flags.get_config_filename(flags.FLAGS['config'])
       points = sweep.load_points(path, _CONFIG.value)
+      if _SWEEP_INDEX.value is not None and _SWEEP_INDEX.value >= len(points):
+        raise ValueError(
+            f'--sweep_index={_SWEEP_INDEX.value} is out of range: the sweep '
+            f'has {len(points)} points; use 0..{len(points) - 1}, or drop '
+            '--sweep_index to run them all.')
       result = sweep.run(_CONFIG.value, points, workdir, _SWEEP_INDEX.value)
     else:
       result = train.train_and_evaluate(_CONFIG.value, workdir)
   elif _MODE.value == 'report':
+    if not os.path.isdir(workdir):
+      raise FileNotFoundError(
+          f'no folder {workdir}; give --workdir=DIR of a sweep run with '
+          '`python launch.py --config=... --sweep --workdir=DIR`.')
     result = sweep.report(workdir)
   elif _MODE.value == 'evaluate':
     result = evaluate.evaluate(workdir, _WAV_DIR.value, _SPLIT.value,
@@ -131,9 +164,8 @@ def main(argv):
     run(argv)
   except USER_ERRORS as e:
     logging.debug('error', exc_info=True)
-    print(f'error: {e}', file=sys.stderr)
-    sys.exit(1)
+    _fail(str(e))
 
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=_parse_flags)

@@ -51,6 +51,10 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
     raise ValueError(f'preset={args.preset!r} is unknown; use cpu or tiny.')
   tiny = args.preset == 'tiny'
   c = wavernn.get_config('preset=tiny' if tiny else 'preset=demo')
+  # The baseline is the demo recipe before this A/B chose new defaults.
+  c.model.update(emphasis=0.0, embed_inputs=False)
+  if not tiny:
+    c.data.batch_size = 32
   c.sweep = ml_collections.ConfigDict()
   c.sweep.preset = args.preset  # cpu | tiny.
   c.sweep.kind = 'recipes'  # report layout (sweep.report).

@@ -32,6 +32,9 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
   tiny = args.preset == 'tiny'
   c = wavernn.get_config(f'variant=sparse,preset={"tiny" if tiny else "demo"},'
                          f'block={args.block}')
+  # Scalar inputs, no emphasis: the budgets count I_prev / I_c as cell
+  # weights, and points stay comparable with the sweep of docs/RESULTS.md.
+  c.model.update(emphasis=0.0, embed_inputs=False)
   c.sweep = ml_collections.ConfigDict()
   c.sweep.preset = args.preset  # cpu | tiny.
   # Budgets of non-zero cell weights (count); one curve each.

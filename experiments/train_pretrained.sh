@@ -15,13 +15,18 @@ root=${1:?usage: $0 WORKROOT}
 cd "$(dirname "$0")/.."
 py=.venv/bin/python
 mkdir -p "$root"
+# The recipe these models were trained with (before issue 11's A/B changed
+# the demo defaults): scalar inputs, no pre-emphasis, batch 32 (dense and
+# sparse; subscale's preset sets 8).
 common=(--config.train.log_every=50 --config.train.eval_every=500
-        --config.train.ckpt_every=250)
+        --config.train.ckpt_every=250 --config.model.emphasis=0
+        --config.model.embed_inputs=false)
+old_batch=(--config.data.batch_size=32)
 
 lane0() {
   taskset -c 0 $py launch.py --workdir="$root/sparse864" \
     --config=experiments/wavernn.py:variant=sparse,hidden=864,sparsity=0.9,block=16x1,steps=1200 \
-    "${common[@]}" \
+    "${common[@]}" "${old_batch[@]}" \
     --config.sparsity.matrices=R_u,R_r,R_e,O1,O2,O3,O4 \
     --config.sparsity.ramp_steps=700 --config.train.max_seconds=5400
   local steps
@@ -29,14 +34,14 @@ lane0() {
           tail -n 1)
   taskset -c 0 $py launch.py --workdir="$root/dense256" \
     --config=experiments/wavernn.py:hidden=256,steps=$steps \
-    "${common[@]}" \
+    "${common[@]}" "${old_batch[@]}" \
     --config.train.max_seconds=1800
 }
 
 lane1() {
   taskset -c 1 $py launch.py --workdir="$root/dense384" \
     --config=experiments/wavernn.py:hidden=384,steps=2800 \
-    "${common[@]}" \
+    "${common[@]}" "${old_batch[@]}" \
     --config.train.max_seconds=4200
   taskset -c 1 $py launch.py --workdir="$root/subscale384" \
     --config=experiments/wavernn.py:variant=subscale,hidden=384,steps=2000 \

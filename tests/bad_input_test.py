@@ -1,12 +1,18 @@
 """Bad input: one typed error with a one-line message, and nothing written.
 
 One test per kind of input of issue 5 (audio files, dataset folders, config
-values, mel arrays, checkpoints, output paths); `launch_test.py` checks that
-the command line turns these errors into one `error: ...` line and exit 1.
+values, mel arrays, checkpoints, output paths). Then the front door (issue
+14): `launch.py` given bad --config arguments and files, bad --config.*
+overrides, bad flags and damaged checkpoints, in every mode, answers with
+one `error: <what>; <fix>` line and exit status 1, and writes nothing.
 """
 
+import glob
 import logging
 import os
+import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -17,6 +23,7 @@ import data
 from data.wav_folder import wav_folder_dataset_builder as wav_folder
 from experiments import wavernn
 from tests import fake_corpus
+from tests import tiny_training
 from wavernn_jax import audio_io
 from wavernn_jax import checkpoint
 from wavernn_jax import config_checks
@@ -168,3 +175,113 @@ def test_unwritable_output_path(voc, tmp_path):
     evaluate.vocode_file(voc, str(source), str(tmp_path / 'no' / 'out.wav'))
   _one_line(e, 'not a writable folder', '--output')
   assert sorted(os.listdir(tmp_path)) == ['in.wav']  # Nothing half-written.
+
+
+# The front door: `python launch.py ...`.
+
+DENSE256 = os.path.join(tiny_training.ROOT, 'pretrained', 'dense256')
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+  """(corpus, workdir) of a tiny training run (checkpoints at steps 6-8)."""
+  return tiny_training.reference(tmp_path_factory)
+
+
+def _damage(workdir: str) -> str:
+  """Zeroes 4 KB of the largest array file of every checkpoint (bad disk)."""
+  for step in glob.glob(os.path.join(workdir, 'checkpoints', '[0-9]*')):
+    arrays = glob.glob(os.path.join(step, 'state', 'ocdbt.process_0', 'd',
+                                    '*'))
+    with open(max(arrays, key=os.path.getsize), 'r+b') as f:
+      f.write(bytes(4096))
+  return workdir
+
+
+def _tree(*roots) -> dict:
+  """Every folder and file under `roots`, with the files' size and mtime."""
+  out = {}
+  for root in roots:
+    for folder, _, files in os.walk(root):
+      out[folder] = None
+      for name in files:
+        st = os.stat(os.path.join(folder, name))
+        out[os.path.join(folder, name)] = (st.st_size, st.st_mtime_ns)
+  return out
+
+
+TRAIN_TINY = ('--config=experiments/wavernn.py:preset=tiny',
+              '--workdir={new}')
+
+
+@pytest.mark.parametrize('args, words', [
+    # train: the --config argument, file and overrides; absl's own flags.
+    (['--config=experiments/wavernn.py:variant=banana', '--workdir={new}'],
+     ["variant='banana' is unknown", 'use one of']),
+    (['--config=experiments/wavernn.py:preset=tiny,bananas=1',
+      '--workdir={new}'], ["'bananas=1'", 'use keys from']),
+    (['--config=experiments/wavernn.py:hidden=abc', '--workdir={new}'],
+     ["hidden='abc' is not a valid int", 'hidden=<int>']),
+    (['--config=experiments/absent.py', '--workdir={new}'],
+     ['no such file', 'experiments/absent.py', 'e.g. --config=']),
+    (['--config={tmp}/broken.py', '--workdir={new}'],
+     ['syntax error in {tmp}/broken.py, line 1', 'py_compile']),
+    ([*TRAIN_TINY, '--config.train.stepz=3'],
+     ['no field train.stepz', 'did you mean --config.train.steps']),
+    ([*TRAIN_TINY, '--config.train.steps=abc'],
+     ['--config.train.steps=abc', 'train.steps takes int values']),
+    ([*TRAIN_TINY, '--bogus=1'], ["flag 'bogus'", '--helpshort']),
+    (['--mode=banana', '--workdir={new}'],
+     ['--mode=banana', 'train|evaluate|vocode|report']),
+    # train: every checkpoint damaged (none is moved aside).
+    (['@resume', '--workdir={damaged_run}'],
+     ['reads back', 'steps 6, 7, 8 are damaged', 're-train']),
+    # evaluate and vocode: a damaged checkpoint, bad flag values.
+    (['--mode=evaluate', '--workdir={damaged_dense256}'],
+     ['{damaged_dense256}/checkpoints/', ') is damaged: ', 're-download']),
+    (['--mode=vocode', '--workdir={damaged_dense256}', '--split=test',
+      '--num=1'], ['{damaged_dense256}/checkpoints/', ') is damaged: ']),
+    (['--mode=vocode', '--workdir={wd}', '--num=-1'],
+     ['--num=-1', 'not a positive integer', '--num: ']),
+    (['--mode=vocode', '--workdir={wd}', '--temperature=0'],
+     ['--temperature=0', 'must be > 0']),
+    (['--mode=vocode', '--workdir={wd}', '--split=banana'],
+     ["no 'banana' split", 'another split']),
+    # sweep and report.
+    (['--config=experiments/sparse_vs_dense.py:preset=tiny', '--sweep',
+      '--sweep_index=7', '--workdir={new}'],
+     ['--sweep_index=7 is out of range', '3 points', 'use 0..2']),
+    (['--mode=report', '--workdir={empty}'],
+     ['no finished sweep points', 'run the sweep first']),
+], ids=['unknown_variant', 'unknown_config_key', 'config_value_type',
+        'missing_config_file', 'config_syntax_error', 'unknown_override',
+        'override_type', 'unknown_flag', 'unknown_mode',
+        'train_all_checkpoints_damaged', 'evaluate_damaged_checkpoint',
+        'vocode_damaged_checkpoint', 'vocode_num', 'vocode_temperature',
+        'vocode_split', 'sweep_index', 'report_no_points'])
+def test_launch_bad_input_gives_one_line_and_exit_1(trained, tmp_path, args,
+                                                    words):
+  corpus, workdir = trained
+  (tmp_path / 'broken.py').write_text('def get_config(:\n  return None\n')
+  (tmp_path / 'empty').mkdir()
+  fill = dict(new=str(tmp_path / 'new'), tmp=str(tmp_path), wd=workdir,
+              empty=str(tmp_path / 'empty'),
+              damaged_dense256=_damage(shutil.copytree(
+                  DENSE256, str(tmp_path / 'dense256'))),
+              damaged_run=_damage(shutil.copytree(
+                  workdir, str(tmp_path / 'run'))))
+  args = [a.format(**fill) for a in args]
+  if args[0] == '@resume':  # The command that trained `workdir`.
+    args = tiny_training.launch_command(
+        corpus, args[1].split('=', 1)[1], **tiny_training.REFERENCE_TRAIN)[2:]
+  before = _tree(tmp_path, workdir)
+  proc = subprocess.run([sys.executable, 'launch.py', *args],
+                        cwd=tiny_training.ROOT, capture_output=True,
+                        text=True, timeout=300,
+                        env=dict(os.environ, JAX_PLATFORMS='cpu'))
+  assert proc.returncode == 1, proc.stderr[-3000:]
+  errors = [l for l in proc.stderr.splitlines() if l.startswith('error: ')]
+  assert len(errors) == 1 and 'Traceback' not in proc.stderr, proc.stderr
+  assert '; ' in errors[0], errors[0]  # <what is wrong>; <how to fix it>
+  assert all(w.format(**fill) in errors[0] for w in words), errors[0]
+  assert _tree(tmp_path, workdir) == before  # Nothing (half-)written.

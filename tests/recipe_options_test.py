@@ -161,3 +161,27 @@ def test_recipes_are_valid_configs_with_distinct_names():
   from wavernn_jax import sweep  # pylint: disable=g-import-not-at-top
   for p in points:
     config_checks.validate(sweep.point_config(config, p['overrides']))
+
+
+def test_sampler_with_embeddings_matches_numpy_reference():
+  from wavernn_jax import numpy_sampler  # pylint: disable=g-import-not-at-top
+  voc = _vocoder({'model.embed_inputs': True})
+  mel = _mel(voc, seed=1, batch=1)
+  audio, _ = voc.generate(mel, seed=5)
+  w = vocoder_lib._weights(voc.net, voc.params)
+  xin = vocoder_lib._conditioning(voc.net, 1, FRAMES, voc.params, mel)
+  key = jax.random.key(5)
+  uniforms = np.stack([jax.random.uniform(jax.random.fold_in(key, k),
+                                          (64, 1, 2)) for k in range(FRAMES)])
+  ref = numpy_sampler.NumpySampler(w).run(np.asarray(xin), uniforms)
+  assert (ref == audio).mean() > 0.95  # float32 may flip a boundary draw.
+  np.testing.assert_array_equal(ref[:, :32], audio[:, :32])
+
+
+def test_demo_preset_uses_the_chosen_recipe():
+  c = wavernn.get_config('preset=demo')
+  assert (c.data.batch_size, c.model.emphasis, c.model.embed_inputs) == (
+      8, 0.85, True)
+  base = recipes.get_config('')  # The A/B baseline: the old demo recipe.
+  assert (base.data.batch_size, base.model.emphasis,
+          base.model.embed_inputs) == (32, 0.0, False)

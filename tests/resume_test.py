@@ -1,6 +1,8 @@
 """Preemption: kill -9 at any moment, restart, and the run is unchanged."""
 
+import glob
 import json
+import logging
 import os
 import random
 import shutil
@@ -13,6 +15,7 @@ import pytest
 from tests import tiny_training
 from wavernn_jax import checkpoint
 from wavernn_jax import history
+from wavernn_jax import train
 
 
 @pytest.fixture(scope='module')
@@ -100,6 +103,31 @@ def test_half_written_checkpoint_is_ignored_then_deleted(reference, tmp_path):
   ckpt = checkpoint.Checkpointer(workdir, cleanup=True)  # As training does.
   ckpt.save(last + 1, {'x': np.zeros(2)}, {})  # Orbax deletes before saving.
   assert not os.path.exists(torn)
+
+
+def test_damaged_latest_checkpoint_resumes_from_the_previous_one(
+    reference, tmp_path, caplog):
+  corpus, uninterrupted = reference
+  workdir = str(tmp_path / 'wd')
+  shutil.copytree(uninterrupted, workdir)
+  last = tiny_training.STEPS
+  # Damaged after it was complete (a bad disk): 4 KB of its largest array
+  # file zeroed.
+  arrays = glob.glob(os.path.join(workdir, 'checkpoints', str(last), 'state',
+                                  'ocdbt.process_0', 'd', '*'))
+  with open(max(arrays, key=os.path.getsize), 'r+b') as f:
+    f.write(bytes(4096))
+  assert checkpoint.Checkpointer(workdir).latest_step() == last
+  caplog.set_level(logging.WARNING)
+  train.train_and_evaluate(
+      tiny_training.config(corpus, **tiny_training.REFERENCE_TRAIN), workdir)
+  assert (f'Checkpoint step {last} is damaged' in caplog.text and
+          f'resuming from step {last - 1}' in caplog.text), caplog.text
+  # Set aside, not deleted; then step `last` trained and saved again.
+  assert os.path.isdir(os.path.join(workdir, 'checkpoints', 'damaged',
+                                    str(last)))
+  assert checkpoint.Checkpointer(workdir).latest_step() == last
+  tiny_training.assert_same_training(uninterrupted, workdir)
 
 
 def test_history_drops_rows_after_the_resumed_step(tmp_path):

@@ -5,12 +5,19 @@ state pytree (step, params, optimizer state); `meta` holds JSON: the full
 experiment config, so a workdir can be restored without its config file and
 a checkpoint of another model is refused. Orbax writes each step to a
 temporary directory and renames it when complete, so a save interrupted by a
-crash is never picked up.
+crash is never picked up. A complete checkpoint whose files were damaged
+later (a bad disk, a copy cut short) raises DamagedCheckpointError when read;
+`restore_newest_intact` falls back to an older one and moves the damaged
+ones to `<workdir>/checkpoints/damaged/<step>`.
 """
 
+import logging as std_logging
 import os
+import re
+import sys
 from typing import Any
 
+from absl import logging
 import jax
 import orbax.checkpoint as ocp
 
@@ -22,8 +29,71 @@ class CheckpointError(ValueError):
   """A missing checkpoint or one that does not fit the requested model."""
 
 
+class DamagedCheckpointError(CheckpointError):
+  """A complete checkpoint whose files do not read back."""
+
+  def __init__(self, message: str, step: int):
+    super().__init__(message)
+    self.step = step
+
+
+# Where a training run moves the damaged checkpoints it skipped, under
+# `<workdir>/checkpoints/` (orbax's "to delete" folder: not a step).
+DAMAGED_SUBDIR = 'damaged'
+
+
+def _reason(error: Exception) -> str:
+  """The gist of a read error, in one short line.
+
+  Orbax wraps TensorStore's error; the innermost one says what is wrong at
+  the end of a long message ('...: ZSTD_decompressStream() failed: Data
+  corruption detected; at byte 0 [tensorstore_spec=...]').
+  """
+  while True:  # The innermost error, as Python's traceback chains them.
+    inner = error.__cause__ or (None if error.__suppress_context__
+                                else error.__context__)
+    if inner is None:
+      break
+    error = inner
+  lines = str(error).strip().splitlines() or ['']
+  text = lines[0].split(' [tensorstore_spec=')[0]
+  text = f'{type(error).__name__}: ' + re.split(r'": ', text)[-1].split('; ')[0]
+  return text if len(text) <= 240 else text[:237] + '...'
+
+
 def _dir(workdir) -> str:
   return os.path.join(os.path.abspath(os.fspath(workdir)), 'checkpoints')
+
+
+# What orbax's array reads, abandoned when one fails, leave behind.
+_ABANDONED_READ = '_read_array_index_and_device_put'
+
+
+def _silence_abandoned_reads() -> None:
+  """Drops the tracebacks of the array reads orbax abandons on an error.
+
+  When one array of a checkpoint fails to read, orbax closes its event loop
+  with the reads of the others in flight. Each then prints a traceback
+  after our one-line error: TensorStore's callbacks find the loop closed
+  (`sys.unraisablehook`); at exit, Python closes the pending reads (orbax
+  turns that into an exception, as it catches BaseException), and asyncio
+  logs the tasks whose exception nobody retrieved.
+  """
+  previous = sys.unraisablehook
+  if getattr(previous, 'silences_abandoned_reads', False):
+    return
+
+  def hook(unraisable):
+    closed = (isinstance(unraisable.exc_value, RuntimeError) and
+              str(unraisable.exc_value) == 'Event loop is closed')
+    name = getattr(unraisable.object, '__qualname__', '')
+    if not closed and name != _ABANDONED_READ:
+      previous(unraisable)
+
+  hook.silences_abandoned_reads = True
+  sys.unraisablehook = hook
+  std_logging.getLogger('asyncio').addFilter(
+      lambda record: _ABANDONED_READ not in record.getMessage())
 
 
 class Checkpointer:
@@ -50,6 +120,29 @@ class Checkpointer:
   def latest_step(self) -> int | None:
     return self._manager.latest_step()
 
+  def all_steps(self) -> list[int]:
+    """The steps of the complete checkpoints, oldest first."""
+    return sorted(self._manager.all_steps())
+
+  def _read(self, step: int, read):
+    """`read()` (an orbax restore of `step`); a failure means damaged files.
+
+    Raises:
+      DamagedCheckpointError: naming the step's folder, with what to do.
+    """
+    _silence_abandoned_reads()
+    try:
+      return read()
+    except Exception as e:  # pylint: disable=broad-except
+      path = os.path.join(os.fspath(self._manager.directory), str(step))
+      older = [s for s in self.all_steps() if s < step]
+      fix = (f'move that folder away to use the previous checkpoint (step '
+             f'{older[-1]}), or ' if older else '')
+      raise DamagedCheckpointError(
+          f'checkpoint {path} (step {step}) is damaged: {_reason(e)}; {fix}'
+          're-download or re-train the model (training resumes from the '
+          'previous checkpoint by itself).', step) from e
+
   def save(self, step: int, state: Any, config_dict: dict) -> None:
     self._manager.save(step, args=ocp.args.Composite(
         state=ocp.args.StandardSave(state),
@@ -62,14 +155,62 @@ class Checkpointer:
     step = self.latest_step() if step is None else step
     meta = self.restore_meta(step)
     check_compatible(meta['config'], config_dict)
-    restored = self._manager.restore(step, args=ocp.args.Composite(
-        state=ocp.args.StandardRestore(abstract_state)))
+    restored = self._read(step, lambda: self._manager.restore(
+        step, args=ocp.args.Composite(
+            state=ocp.args.StandardRestore(abstract_state))))
     return restored['state']
+
+  def restore_newest_intact(self, abstract_state: Any, config_dict: dict):
+    """Restores the newest checkpoint that reads back (for resuming).
+
+    Damaged newer checkpoints are logged, with a warning each, and moved to
+    `checkpoints/damaged/<step>` (training will save those steps again).
+
+    Raises:
+      CheckpointError: no checkpoint reads back (none is moved then), or
+        they are of another model config.
+    """
+    damaged = []
+    for step in reversed(self.all_steps()):
+      try:
+        state = self.restore(abstract_state, config_dict, step)
+      except DamagedCheckpointError as e:
+        damaged.append(e)
+        continue
+      for e in damaged:
+        logging.warning(
+            'Checkpoint step %d is damaged (%s); resuming from step %d and '
+            'moving it to %s.', e.step, _reason(e), step,
+            os.path.join(os.fspath(self._manager.directory), DAMAGED_SUBDIR,
+                         str(e.step)))
+      self._set_aside([e.step for e in damaged])
+      return state
+    if not damaged:
+      raise CheckpointError(
+          f'no checkpoint in {self._manager.directory}; train first.')
+    steps = ', '.join(str(e.step) for e in reversed(damaged))
+    raise CheckpointError(
+        f'no checkpoint in {self._manager.directory} reads back (steps '
+        f'{steps} are damaged, step {damaged[0].step} with '
+        f'{_reason(damaged[0])}); restore them from a backup, or re-train in '
+        'a new --workdir.') from damaged[0]
+
+  def _set_aside(self, steps: list[int]) -> None:
+    """Moves checkpoints to `checkpoints/damaged/` (orbax's soft delete)."""
+    if not steps:
+      return
+    mover = ocp.CheckpointManager(
+        self._manager.directory, options=ocp.CheckpointManagerOptions(
+            todelete_subdir=DAMAGED_SUBDIR, enable_async_checkpointing=False))
+    for step in steps:
+      mover.delete(step)
+    mover.close()
+    self._manager.reload()
 
   def restore_meta(self, step: int | None = None) -> dict:
     step = self.latest_step() if step is None else step
-    return self._manager.restore(step, args=ocp.args.Composite(
-        meta=ocp.args.JsonRestore()))['meta']
+    return self._read(step, lambda: self._manager.restore(
+        step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())))['meta']
 
   def restore_params(self, step: int | None = None):
     """The params of a checkpoint, on this process's first device.
@@ -79,12 +220,15 @@ class Checkpointer:
     """
     step = self.latest_step() if step is None else step
     local = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
-    target = jax.tree_util.tree_map(
-        lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=local),
-        self._manager.item_metadata(step)['state'])
-    restored = self._manager.restore(step, args=ocp.args.Composite(
-        state=ocp.args.StandardRestore(target)))
-    return restored['state']['params']
+
+    def read():
+      target = jax.tree_util.tree_map(
+          lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=local),
+          self._manager.item_metadata(step)['state'])
+      return self._manager.restore(step, args=ocp.args.Composite(
+          state=ocp.args.StandardRestore(target)))
+
+    return self._read(step, read)['state']['params']
 
   def close(self):
     self._manager.close()

@@ -47,11 +47,12 @@ def griffin_lim(mel_FxM, mel_config, n_iter: int = 32) -> np.ndarray:
   """Non-neural baseline: invert log-mel frames with Griffin-Lim (librosa)."""
   import librosa  # pylint: disable=g-import-not-at-top
   c = mel_config
-  wave = librosa.feature.inverse.mel_to_audio(
+  stft = librosa.feature.inverse.mel_to_stft(
       np.exp(np.asarray(mel_FxM, np.float64)).T, sr=c.sample_rate,
-      n_fft=c.n_fft, hop_length=c.hop_length, win_length=c.win_length,
-      power=1.0, fmin=c.fmin, fmax=c.fmax, n_iter=n_iter,
-      random_state=0)  # Its random initial phase: fixed, so reruns agree.
+      n_fft=c.n_fft, power=1.0, fmin=c.fmin, fmax=c.fmax)
+  # Its initial phase is random: fixed here, so reruns give the same scores.
+  wave = librosa.griffinlim(stft, n_iter=n_iter, hop_length=c.hop_length,
+                            win_length=c.win_length, random_state=0)
   t = len(mel_FxM) * c.hop_length
   wave = np.pad(wave, (0, max(t - len(wave), 0)))[:t]
   return np.clip(np.round(wave * 32768), -32768, 32767).astype(np.int16)

@@ -27,8 +27,22 @@ class NumpySampler:
     self.w = w
     self.h2 = w['R'].shape[0] // 2
     # I* split by input: [c_{t-1}, f_{t-1}] to all gates; c_t to fine halves.
-    self.i_prev = w['I_prev']
-    self.i_c = w['I_c'][0].reshape(3, self.h2)
+    # Scalar inputs scale its columns; embedded inputs pick table rows.
+    self.embedded = 'E_prev' in w
+    if not self.embedded:
+      self.i_prev = w['I_prev']
+      self.i_c = w['I_c'][0].reshape(3, self.h2)
+
+  def _prev_term(self, pc, pf):
+    if self.embedded:
+      return self.w['E_prev'][0][pc] + self.w['E_prev'][1][pf]
+    prev = np.stack([pc / 127.5 - 1, pf / 127.5 - 1], -1).astype(np.float32)
+    return prev @ self.i_prev
+
+  def _c_term(self, c):
+    if self.embedded:
+      return self.w['E_c'][c].reshape(len(c), 3, self.h2)
+    return (c / 127.5 - 1)[:, None, None] * self.i_c
 
   def _half(self, h, rh, x):
     u = _sigmoid(rh[:, 0] + x[:, 0])
@@ -52,11 +66,10 @@ class NumpySampler:
       for j in range(p):
         u = uniforms_FxPxBx2[k, j]
         rh = (h @ self.w['R']).reshape(b, 3, 2, h2)
-        prev = np.stack([pc / 127.5 - 1, pf / 127.5 - 1], -1).astype(np.float32)
-        x = (xin_BxFxG[:, k] + prev @ self.i_prev).reshape(b, 3, 2, h2)
+        x = (xin_BxFxG[:, k] + self._prev_term(pc, pf)).reshape(b, 3, 2, h2)
         yc = self._half(h[:, :h2], rh[:, :, 0], x[:, :, 0])
         c = _draw(self._head(yc, 'O1', 'O2'), u[:, 0], temperature)
-        xf = x[:, :, 1] + (c / 127.5 - 1)[:, None, None] * self.i_c
+        xf = x[:, :, 1] + self._c_term(c)
         yf = self._half(h[:, h2:], rh[:, :, 1], xf)
         fi = _draw(self._head(yf, 'O3', 'O4'), u[:, 1], temperature)
         h = np.concatenate([yc, yf], -1).astype(np.float32)

@@ -71,9 +71,25 @@ def emphasise(audio_BxT, alpha: float):
   return jnp.clip(x - _predict(prev, alpha), -32768, 32767).astype(jnp.int16)
 
 
-@functools.partial(jax.jit, static_argnums=(1,))
+_DEEMPHASIS_BUCKET = 16384  # samples; lengths are padded to a multiple.
+
+
 def deemphasise(emph_BxT, alpha: float):
-  """Inverse of `emphasise`: x_t = e_t + round(alpha x_{t-1}), clipped."""
+  """Inverse of `emphasise`: x_t = e_t + round(alpha x_{t-1}), clipped.
+
+  A sequential scan; inputs are zero-padded at the end to a multiple of
+  `_DEEMPHASIS_BUCKET` samples (padding never changes earlier outputs), so
+  utterances of any length share a few compiled programs.
+  """
+  emph_BxT = jnp.asarray(emph_BxT)
+  t = emph_BxT.shape[-1]
+  padded = -(-max(t, 1) // _DEEMPHASIS_BUCKET) * _DEEMPHASIS_BUCKET
+  pad = [(0, 0)] * (emph_BxT.ndim - 1) + [(0, padded - t)]
+  return _deemphasise(jnp.pad(emph_BxT, pad), float(alpha))[..., :t]
+
+
+@functools.partial(jax.jit, static_argnums=(1,))
+def _deemphasise(emph_BxT, alpha: float):
   def step(prev_B, e_B):
     x_B = jnp.clip(e_B.astype(jnp.int32) + _predict(prev_B, alpha), -32768,
                    32767)

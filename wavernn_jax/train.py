@@ -163,8 +163,8 @@ def train_and_evaluate(config, workdir: str) -> dict:
       abstract)
   ckpt = checkpoint.Checkpointer(workdir, cleanup=True)
   config_dict = config.to_dict()
-  if ckpt.latest_step() is not None:
-    state = ckpt.restore(abstract, config_dict)
+  if ckpt.latest_step() is not None:  # Skips damaged newer checkpoints.
+    state = ckpt.restore_newest_intact(abstract, config_dict)
     logging.info('Resumed from step %d in %s.', int(state.step), workdir)
   else:
     state = jax.jit(init_state, out_shardings=replicated)(root)
