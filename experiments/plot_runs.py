@@ -13,6 +13,8 @@ from wavernn_jax import plotting
 
 _RUNS = flags.DEFINE_list('runs', None, 'label=workdir pairs.', required=True)
 _OUT = flags.DEFINE_string('out', None, 'The PNG to write.', required=True)
+_X = flags.DEFINE_enum('x', 'step', ['step', 'train_seconds',
+                                     'train_cpu_seconds'], 'The x axis.')
 
 
 def main(argv):
@@ -25,7 +27,7 @@ def main(argv):
       raise app.UsageError(f'--runs item {item!r} must be label=workdir with '
                            'a metrics.jsonl in the workdir.')
     runs[label] = path
-  plotting.plot_runs(runs, _OUT.value)
+  plotting.plot_runs(runs, _OUT.value, x=_X.value)
   print(_OUT.value)
 
 
