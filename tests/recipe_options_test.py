@@ -164,18 +164,9 @@ def test_recipes_are_valid_configs_with_distinct_names():
 
 
 def test_sampler_with_embeddings_matches_numpy_reference():
-  from wavernn_jax import numpy_sampler  # pylint: disable=g-import-not-at-top
+  from tests import vocoder_test  # pylint: disable=g-import-not-at-top
   voc = _vocoder({'model.embed_inputs': True})
-  mel = _mel(voc, seed=1, batch=1)
-  audio, _ = voc.generate(mel, seed=5)
-  w = vocoder_lib._weights(voc.net, voc.params)
-  xin = vocoder_lib._conditioning(voc.net, 1, FRAMES, voc.params, mel)
-  key = jax.random.key(5)
-  uniforms = np.stack([jax.random.uniform(jax.random.fold_in(key, k),
-                                          (64, 1, 2)) for k in range(FRAMES)])
-  ref = numpy_sampler.NumpySampler(w).run(np.asarray(xin), uniforms)
-  assert (ref == audio).mean() > 0.95  # float32 may flip a boundary draw.
-  np.testing.assert_array_equal(ref[:, :32], audio[:, :32])
+  vocoder_test.check_against_numpy_reference(voc, _mel(voc, seed=1, batch=1))
 
 
 def test_demo_preset_uses_the_chosen_recipe():
