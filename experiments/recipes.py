@@ -30,6 +30,7 @@ from wavernn_jax import config_args
 # (batch 8 learned far faster than 32 per CPU-second), each candidate is
 # one change on top of batch 8.
 _B8 = {'data.batch_size': 8}
+_EE = {'model.emphasis': 0.85, 'model.embed_inputs': True}
 RECIPES = (
     ('baseline', {}),
     ('batch8', _B8),
@@ -40,8 +41,13 @@ RECIPES = (
     ('batch8+lr3e-3', dict(_B8, **{'train.learning_rate': 3e-3})),
     ('batch4+crop960', {'data.crop_samples': 960, 'data.batch_size': 4}),
     # Round 2 kept both emphasis and embeddings: the two together.
-    ('batch8+emphasis+embed', dict(_B8, **{'model.emphasis': 0.85,
-                                           'model.embed_inputs': True})),
+    ('batch8+emphasis+embed', dict(_B8, **_EE)),
+    # Round 3, on top of the adopted recipe (points 5 and 6 above were
+    # superseded by it before they ran): optimisation knobs.
+    ('batch8+emphasis+embed+lr3e-3',
+     dict(_B8, **_EE, **{'train.learning_rate': 3e-3})),
+    ('batch4+crop960+emphasis+embed',
+     dict(_EE, **{'data.crop_samples': 960, 'data.batch_size': 4})),
 )
 
 

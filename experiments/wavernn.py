@@ -144,6 +144,7 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
   c.sparsity.matrices = 'R_u,R_r,R_e'  # pruned matrices (sparsity.MATRICES): R_u,R_r,R_e[,O1,O2,O3,O4].
   c.sparsity.targets = ''  # per-matrix final sparsity overriding Z, e.g. 'R_u=0.9,R_e=0.97'.
   c.sparsity.balance_rows = True  # same kept blocks per block-row (the sparse kernel's K).
+  c.sparsity.train_kernel = 'auto'  # R h in training: auto (block-sparse at stored density <= sparse_training.DENSITY_THRESHOLD) | sparse | dense.
   if args.preset == 'tiny':
     c.sparsity.update(start_step=1, ramp_steps=2, update_every=1)
   elif args.preset == 'paper':

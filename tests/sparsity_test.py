@@ -10,7 +10,6 @@ import optax
 import pytest
 
 from experiments import wavernn
-from tests import fake_corpus
 from wavernn_jax import checkpoint
 from wavernn_jax import config_checks
 from wavernn_jax import model as model_lib
@@ -155,13 +154,6 @@ def test_config_variants_and_bad_values():
   c.sparsity.matrices = 'R_u,I_prev'
   with pytest.raises(config_checks.ConfigError, match='never pruned'):
     config_checks.validate(c)
-
-
-@pytest.fixture(scope='module')
-def corpus(tmp_path_factory):
-  root = tmp_path_factory.mktemp('corpus')
-  fake_corpus.make_ljspeech(str(root / 'lj'))
-  return str(root)
 
 
 def _sparse_config(corpus, steps):

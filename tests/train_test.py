@@ -7,19 +7,11 @@ import numpy as np
 import pytest
 
 from experiments import wavernn
-from tests import fake_corpus
 from tests.tiny_training import config as tiny_config
 from wavernn_jax import checkpoint
 from wavernn_jax import config_checks
 from wavernn_jax import train
 from wavernn_jax import vocoder as vocoder_lib
-
-
-@pytest.fixture(scope='module')
-def corpus(tmp_path_factory):
-  root = tmp_path_factory.mktemp('corpus')
-  fake_corpus.make_ljspeech(str(root / 'lj'))
-  return str(root)
 
 
 def _logged_steps(workdir):

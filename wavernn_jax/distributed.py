@@ -156,21 +156,23 @@ def data_parallel_value_and_grad(loss_fn, mesh: jax.sharding.Mesh):
   all-reduce here.
 
   Args:
-    loss_fn: (params, batch) -> (scalar loss, aux dict).
+    loss_fn: (params, batch, *consts) -> (scalar loss, aux dict); consts
+      are replicated and not differentiated (e.g. a sparse layout).
     mesh: mesh with a `data` axis; params are replicated, batch rows split.
 
   Returns:
-    (params, batch) -> ((loss, aux), grads), all replicated.
+    (params, batch, *consts) -> ((loss, aux), grads), all replicated.
   """
-  def local(params, batch):
-    out = jax.value_and_grad(loss_fn, has_aux=True)(params, batch)
+  def local(params, batch, *consts):
+    out = jax.value_and_grad(loss_fn, has_aux=True)(params, batch, *consts)
     return jax.lax.pmean(out, 'data')
-  # check_vma=False: the model's scans start from unvarying zero carries.
-  sharded = jax.shard_map(local, mesh=mesh, in_specs=(P(), P('data')),
-                          out_specs=P(), check_vma=False)
 
-  def value_and_grad(params, batch):
+  def value_and_grad(params, batch, *consts):
+    # check_vma=False: the model's scans start from unvarying zero carries.
+    sharded = jax.shard_map(local, mesh=mesh,
+                            in_specs=(P(), P('data')) + (P(),) * len(consts),
+                            out_specs=P(), check_vma=False)
     # A no-op on a batch already split on 'data' (as train.py passes it).
-    return sharded(params,
-                   jax.reshard(batch, NamedSharding(mesh, P('data'))))
+    return sharded(params, jax.reshard(batch, NamedSharding(mesh, P('data'))),
+                   *consts)
   return value_and_grad

@@ -11,6 +11,7 @@ from wavernn_jax import audio_io
 from wavernn_jax import baselines
 from wavernn_jax import input_pipeline
 from wavernn_jax import plotting
+from wavernn_jax import timing
 from wavernn_jax import vocoder as vocoder_lib
 
 LN2 = np.log(2.0)
@@ -157,8 +158,9 @@ def vocode_file(voc: vocoder_lib.Vocoder, input_path: str, output_path: str,
                    input_path, done, total, rate,
                    (total - done) * voc.hop_length / max(rate, 1e-9))
 
-  gen, _ = voc.generate(mel, seed=seed, temperature=temperature, fold=fold,
-                        progress=progress)
+  with timing.CompileTimer() as compiled:
+    gen, _ = voc.generate(mel, seed=seed, temperature=temperature, fold=fold,
+                          progress=progress)
   seconds = time.time() - t0
   audio_io.write_wav(output_path, gen[0], voc.sample_rate)
   png = os.path.splitext(output_path)[0] + '.png'
@@ -166,4 +168,8 @@ def vocode_file(voc: vocoder_lib.Vocoder, input_path: str, output_path: str,
       mel[0], voc.mel(gen[0])[0], voc.sample_rate, voc.hop_length), png)
   return {'input': input_path, 'output': output_path, 'spectrogram': png,
           'samples': int(t), 'seconds': seconds,
-          'samples_per_sec': t / seconds}
+          'samples_per_sec': t / seconds,
+          # Compiling (first call of a shape) apart from generating.
+          'compile_seconds': compiled.seconds,
+          'samples_per_sec_excl_compile': t / max(seconds - compiled.seconds,
+                                                  1e-9)}

@@ -281,7 +281,7 @@ class WaveRNN(nn.Module):
     return x
 
   def __call__(self, audio_BxT, mel_BxFxM=None, context_frames: int = 0,
-               return_logits: bool = False):
+               return_logits: bool = False, cell_weights=None):
     """Teacher-forced ln-probs of every sample.
 
     Args:
@@ -291,6 +291,9 @@ class WaveRNN(nn.Module):
         context (training crops); their samples are not scored, except the
         last one before the scored span, which is the first previous sample.
       return_logits: also return logits [B, T', 2, 256] (tests).
+      cell_weights: cell weights used instead of the parameters' of the
+        same name, e.g. {'R': a block-sparse R gathered from the parameter}
+        (sparse_training.py).
 
     Returns:
       ln P(c_t | ...) and ln P(f_t | c_t, ...), each float32 [B, T'] with
@@ -305,8 +308,8 @@ class WaveRNN(nn.Module):
       audio_BxT = audio_BxT[:, ctx * p:-ctx * p]
     else:
       prev_B = jnp.zeros((b,), jnp.int16)
-    return teacher_forced(self.weights(), audio_BxT, xin_BxFxG, prev_B,
-                          return_logits)
+    return teacher_forced(dict(self.weights(), **(cell_weights or {})),
+                          audio_BxT, xin_BxFxG, prev_B, return_logits)
 
 
 def teacher_forced(w: Weights, audio_BxT, xin_BxFxG, prev_B,

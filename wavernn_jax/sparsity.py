@@ -28,6 +28,10 @@ import jax
 import jax.numpy as jnp
 import optax
 
+# sparsity.train_kernel: how training multiplies by the pruned R
+# (sparse_training.py): block-sparse once sparse enough, always, or never.
+TRAIN_KERNELS = ('auto', 'sparse', 'dense')
+
 # Prunable matrices: name -> (parameter key, third of the columns or None).
 # Biases, I_prev, I_c and the conditioner are never pruned.
 MATRICES = {'R_u': ('R', 0), 'R_r': ('R', 1), 'R_e': ('R', 2),
@@ -49,6 +53,10 @@ class Schedule:
   start: int = 1000  # t0: the last step at sparsity 0.
   ramp: int = 200_000  # S: steps from 0 to the final target.
   every: int = 500  # N: steps between mask updates.
+
+  def updates_at(self, t):
+    """Whether the masks are recomputed at step t (1-based; ints or arrays)."""
+    return (t >= self.start) & ((t - self.start) % self.every == 0)
 
   def fraction(self, t):
     """1 - (1 - (t - t0)/S)^3 clipped to [0, 1]; works on ints and arrays."""
@@ -112,6 +120,13 @@ def check_config(config) -> None:
       raise ValueError(f'sparsity.{key}={s[key]} must be > 0 (steps).')
   if s.start_step < 0:
     raise ValueError(f'sparsity.start_step={s.start_step} must be >= 0.')
+  kernel = s.get('train_kernel', 'auto')
+  if kernel not in TRAIN_KERNELS:
+    raise ValueError(f'sparsity.train_kernel={kernel!r} is unknown; use one '
+                     f'of {TRAIN_KERNELS}.')
+  if kernel == 'sparse' and not any(n.startswith('R_') for n in names):
+    raise ValueError('sparsity.train_kernel=sparse multiplies by a pruned R; '
+                     'add R_u,R_r,R_e to sparsity.matrices or use auto.')
 
 
 def check_specs(specs, hidden: int) -> None:
@@ -211,7 +226,12 @@ def masks_for(params, specs, sparsities, balance_rows=False, masks=None):
 
 
 def apply_masks(params, masks):
-  """Params with every masked weight set to 0 (a new nested dict)."""
+  """Params (or grads) with every masked weight set to 0 (a new nested dict).
+
+  On gradients it gives the gradient of the masked product h @ (R * mask):
+  what the block-sparse training kernel computes (sparse_training.py), so
+  the dense and sparse steps clip (by global norm) and update alike.
+  """
   inner = dict(params['params'])
   for key, m in masks.items():
     inner[key] = jnp.where(m, inner[key], 0).astype(inner[key].dtype)
@@ -256,7 +276,7 @@ def prune(specs, schedule: Schedule, balance_rows: bool = False
       raise ValueError('prune needs params: call tx.update(g, s, params).')
     t = state.count + 1
     frac = schedule.fraction(t)
-    due = (t >= schedule.start) & ((t - schedule.start) % schedule.every == 0)
+    due = schedule.updates_at(t)
     masks = jax.lax.cond(
         due, lambda: masks_for(params, specs, [sp.target * frac for sp in specs],
                                balance_rows, state.masks),
@@ -267,6 +287,14 @@ def prune(specs, schedule: Schedule, balance_rows: bool = False
     return dict(updates, params=inner), PruneState(t, masks)
 
   return optax.GradientTransformation(init, update)
+
+
+def find_masks(opt_state):
+  """The masks of the `prune` state inside an optimizer state, or None."""
+  found = [x for x in jax.tree_util.tree_leaves(
+      opt_state, is_leaf=lambda x: isinstance(x, PruneState))
+           if isinstance(x, PruneState)]
+  return found[0].masks if found else None
 
 
 def targets_at(specs, schedule: Schedule, step: int) -> dict:

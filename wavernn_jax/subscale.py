@@ -336,7 +336,7 @@ class SubscaleWaveRNN(model.WaveRNN):
     return self.context.weights()
 
   def __call__(self, audio_BxT, mel_BxFxM=None, context_frames: int = 0,
-               return_logits: bool = False):
+               return_logits: bool = False, cell_weights=None):
     """Teacher-forced ln P of every sample (as `WaveRNN.__call__`).
 
     Args:
@@ -344,6 +344,8 @@ class SubscaleWaveRNN(model.WaveRNN):
       mel_BxFxM: log-mel frames (None when unconditional).
       context_frames: frames at each end that only give context.
       return_logits: not supported (raises).
+      cell_weights: cell weights used instead of the parameters' (e.g. a
+        block-sparse R, sparse_training.py).
 
     Returns:
       ln P(c_t | ...) and ln P(f_t | c_t, ...), each float32 [B, T'] in
@@ -354,7 +356,8 @@ class SubscaleWaveRNN(model.WaveRNN):
     p = self.cfg.hop_length
     b, t = audio_BxT.shape
     xin_BxFxG = self.condition(mel_BxFxM, b, t // p)
-    return log_probs(self.weights(), self.context_weights(), self.sub,
+    return log_probs(dict(self.weights(), **(cell_weights or {})),
+                     self.context_weights(), self.sub,
                      audio_BxT, xin_BxFxG, p, context_frames * p)
 
 

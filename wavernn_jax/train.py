@@ -30,6 +30,7 @@ from wavernn_jax import mel as mel_lib
 from wavernn_jax import model as model_lib
 from wavernn_jax import plotting
 from wavernn_jax import quantization
+from wavernn_jax import sparse_training
 from wavernn_jax import sparsity
 from wavernn_jax import vocoder as vocoder_lib
 
@@ -67,24 +68,40 @@ def make_optimizer(config) -> optax.GradientTransformation:
   return tx
 
 
-def window_nll(net, mel_cfg: mel_lib.MelConfig, ctx: int, params, window):
-  """Mean NLL (nats) per 16-bit sample of windows [B, W], and its parts."""
+def window_nll(net, mel_cfg: mel_lib.MelConfig, ctx: int, params, window,
+               layout=None):
+  """Mean NLL (nats) per 16-bit sample of windows [B, W], and its parts.
+
+  With a `sparse_training.Layout`, R's product runs block-sparse over the
+  kept blocks of the dense parameter (the masked product).
+  """
   mel = None
   if net.cfg.conditional:
     mel = mel_lib.log_mel(quantization.to_float(window), mel_cfg)
   if net.cfg.emphasis:  # The model predicts the pre-emphasised signal.
     window = quantization.emphasise(window, net.cfg.emphasis)
-  lp_c, lp_f = net.apply(params, window, mel, context_frames=ctx)
+  cell_weights = None
+  if layout is not None:
+    cell_weights = {'R': layout.gather(params['params']['R'],
+                                       jnp.dtype(net.cfg.matmul_dtype))}
+  lp_c, lp_f = net.apply(params, window, mel, context_frames=ctx,
+                         cell_weights=cell_weights)
   nll_c, nll_f = -lp_c.mean(), -lp_f.mean()
   return nll_c + nll_f, {'nll_coarse_bits': nll_c / LN2,
                          'nll_fine_bits': nll_f / LN2}
 
 
-def _train_step(net, mel_cfg, ctx, tx, state: TrainState, window, mesh):
-  def loss_fn(params, window):
-    return window_nll(net, mel_cfg, ctx, params, window)
+def _train_step(net, mel_cfg, ctx, tx, state: TrainState, window, mesh,
+                layout=None):
+  """One optimizer step; R block-sparse when `layout` is given."""
+  def loss_fn(params, window, *layout):
+    return window_nll(net, mel_cfg, ctx, params, window, *layout)
   (loss, aux), grads = distributed.data_parallel_value_and_grad(
-      loss_fn, mesh)(state.params, window)
+      loss_fn, mesh)(state.params, window,
+                     *([] if layout is None else [layout]))
+  masks = sparsity.find_masks(state.opt_state)
+  if masks:  # The masked product's gradient, on either path (same clipping).
+    grads = sparsity.apply_masks(grads, masks)
   updates, opt_state = tx.update(grads, state.opt_state, state.params)
   params = optax.apply_updates(state.params, updates)
   metrics = dict(aux, loss=loss, nll_bits=loss / LN2,
@@ -92,27 +109,45 @@ def _train_step(net, mel_cfg, ctx, tx, state: TrainState, window, mesh):
   return TrainState(state.step + 1, params, opt_state), metrics
 
 
-def synthetic_step(config, seed: int = 0):
+def synthetic_step(config, seed: int = 0, density: float | None = None):
   """The jitted training step of `config` on one device, for benchmarks.
+
+  Args:
+    config: an experiment config.
+    seed: of the params and the random audio.
+    density: prune R one-shot to this kept fraction (balanced blocks of
+      `sparsity.block`; needs sparsity enabled with R pruned) and freeze
+      the masks; the step is dense or block-sparse as
+      `sparsity.train_kernel` chooses at that density.
 
   Returns:
     (step_fn, state, window): step_fn(state, window) -> (state, metrics),
     with state donated; window is int16 [batch, window_samples] of random
-    audio (speed does not depend on the values).
+    audio (speed does not depend on the values). step_fn.layout is the
+    `sparse_training.Layout` it runs with (None: dense).
   """
+  if density is not None:
+    config = config.copy_and_resolve_references()
+    config.sparsity.start_step = 2**30  # Masks frozen while timing.
   net, tx = vocoder_lib.make_net(config), make_optimizer(config)
   mel_cfg = vocoder_lib.mel_config(config)
   ctx = input_pipeline.context_frames(config)
   mesh = jax.make_mesh((1,), ('data',))
   params = vocoder_lib.init_params(config, jax.random.key(seed))
   state = TrainState(jnp.zeros((), jnp.int32), params, tx.init(params))
+  layout = None
+  if density is not None:
+    params, opt_state, layout = sparse_training.prune_frozen(
+        config, params, state.opt_state, density)
+    state = TrainState(state.step, params, opt_state)
   window = np.random.default_rng(seed).integers(
       -3000, 3000, (config.data.batch_size,
                     input_pipeline.window_samples(config)), dtype=np.int16)
   step_fn = jax.jit(
-      lambda s, w: _train_step(net, mel_cfg, ctx, tx, s, w, mesh),
+      lambda s, w: _train_step(net, mel_cfg, ctx, tx, s, w, mesh, layout),
       in_shardings=(NamedSharding(mesh, P()), NamedSharding(mesh, P('data'))),
       donate_argnums=0)
+  step_fn.layout = layout
   return step_fn, state, window
 
 
@@ -185,6 +220,12 @@ def train_and_evaluate(config, workdir: str) -> dict:
       lambda s, w: _train_step(net, mel_cfg, ctx, tx, s, w, mesh),
       in_shardings=(replicated, batch_sharding),
       out_shardings=(replicated, replicated), donate_argnums=0)
+  # Block-sparse R (sparse_training.py): one compile per bucket of K.
+  sparse_step_fn = jax.jit(
+      lambda s, w, lay: _train_step(net, mel_cfg, ctx, tx, s, w, mesh, lay),
+      in_shardings=(replicated, batch_sharding, replicated),
+      out_shardings=(replicated, replicated), donate_argnums=0)
+  kernel = sparse_training.StepChoice(config, replicated)
   eval_fn = jax.jit(lambda p, w: window_nll(net, mel_cfg, ctx, p, w))
 
   history_path = os.path.join(workdir, 'metrics.jsonl')
@@ -206,7 +247,11 @@ def train_and_evaluate(config, workdir: str) -> dict:
   for step in range(start + 1, t.steps + 1):
     local = next(batches)
     window = jax.make_array_from_process_local_data(batch_sharding, local)
-    state, metrics = step_fn(state, window)
+    layout = kernel.layout(state.opt_state, step)
+    if layout is None:
+      state, metrics = step_fn(state, window)
+    else:
+      state, metrics = sparse_step_fn(state, window, layout)
     last_metrics = metrics
     done = step == t.steps
     out_of_time = bool(t.max_seconds) and time.time() - t_start > t.max_seconds
