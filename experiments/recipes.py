@@ -46,8 +46,8 @@ RECIPES = (
     # superseded by it before they ran): optimisation knobs.
     ('batch8+emphasis+embed+lr3e-3',
      dict(_B8, **_EE, **{'train.learning_rate': 3e-3})),
-    ('batch4+crop960+emphasis+embed',
-     dict(_EE, **{'data.crop_samples': 960, 'data.batch_size': 4})),
+    ('batch4+crop1000+emphasis+embed',  # Crops are whole frames (hop 200).
+     dict(_EE, **{'data.crop_samples': 1000, 'data.batch_size': 4})),
 )
 
 

@@ -25,7 +25,10 @@ def test_every_point_is_within_5_percent_of_its_budget(preset):
   config = sparse_vs_dense.get_config(f'preset={preset}')
   points = sparse_vs_dense.sweep(config)
   assert len(points) == len(config.sweep.budgets) * len(
-      config.sweep.sparsities)
+      config.sweep.sparsities) * config.sweep.seeds
+  # Seed by seed: the first points are one whole seed's curves.
+  per_seed = len(points) // config.sweep.seeds
+  assert {p['seed'] for p in points[:per_seed]} == {0}
   for p in points:
     o = p['overrides']
     matrices = PRUNED if o['sparsity.enabled'] else ()
@@ -56,7 +59,7 @@ def test_point_names_are_unique_and_readable():
   config = sparse_vs_dense.get_config('preset=cpu')
   names = [p['name'] for p in sparse_vs_dense.sweep(config)]
   assert len(set(names)) == len(names)
-  assert 'budget30000_sparsity0.96_block16x1' in names
+  assert 'budget30000_sparsity0.95_block16x1_seed1' in names
 
 
 def _launch(*args):
@@ -76,7 +79,7 @@ def test_sweep_runs_skips_resumes_and_reports(tmp_path):
             f'--workdir={workdir}', '--sweep']
   proc = _launch(*common, '--sweep_index=1')
   assert proc.returncode == 0, proc.stderr[-2000:]
-  assert sorted(os.listdir(workdir)) == ['budget20000_sparsity0.50_block16x1']
+  assert sorted(os.listdir(workdir)) == ['budget20000_sparsity0.50_block16x1_seed0']
 
   proc = _launch(*common)
   assert proc.returncode == 0, proc.stderr[-2000:]

@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+import numpy as np  # pylint: disable=g-import-not-at-top,g-bad-import-order
 
 
 def compare_spectrograms(mel_a_FxM, mel_b_FxM, sample_rate: int, hop: int,
@@ -109,16 +110,30 @@ def plot_runs(runs: dict, png_path: str, x: str = 'step') -> None:
 
 
 def plot_sweep(rows, png_path: str) -> None:
-  """Held-out NLL against sparsity, one line per non-zero budget."""
+  """Held-out NLL against sparsity, one line per non-zero budget.
+
+  With several seeds per point the line joins their means and a bar spans
+  the lowest to the highest seed.
+  """
   fig, ax = plt.subplots(figsize=(7, 4.5))
   for budget in sorted({r['budget'] for r in rows}):
-    points = sorted((r['sparsity'], r['nll_bits_per_sample'], r['hidden'])
-                    for r in rows if r['budget'] == budget)
-    xs, ys, hs = zip(*points)
-    ax.plot(xs, ys, marker='o', label=f'{budget:,} non-zero weights')
-    for x, y, h in points:
-      ax.annotate(f'H={h}', (x, y), textcoords='offset points',
-                  xytext=(0, 6), ha='center', fontsize=7)
+    by_z = {}
+    for r in rows:
+      if r['budget'] == budget:
+        by_z.setdefault(r['sparsity'], []).append(r)
+    xs = sorted(by_z)
+    nll = [np.array([r['nll_bits_per_sample'] for r in by_z[x]]) for x in xs]
+    ys = [v.mean() for v in nll]
+    seeds = max(len(v) for v in nll)
+    ax.errorbar(xs, ys, yerr=[[y - v.min() for y, v in zip(ys, nll)],
+                                     [v.max() - y for y, v in zip(ys, nll)]],
+                       marker='o', capsize=3,
+                       label=f'{budget:,} non-zero weights'
+                       + (f' ({seeds} seeds, min-max)' if seeds > 1 else ''))
+    for x, y in zip(xs, ys):
+      ax.annotate(f'H={by_z[x][0]["hidden"]}', (x, y),
+                  textcoords='offset points', xytext=(0, 6), ha='center',
+                  fontsize=7)
   ax.set_xlabel('sparsity of the pruned matrices')
   ax.set_ylabel('held-out NLL (bits / 16-bit sample)')
   ax.set_title('Sparse vs dense WaveRNN at equal non-zero weights')

@@ -27,7 +27,7 @@ from wavernn_jax import plotting
 from wavernn_jax import train
 from wavernn_jax import vocoder as vocoder_lib
 
-COLUMNS = ('budget', 'sparsity', 'block', 'hidden', 'nonzero_params',
+COLUMNS = ('budget', 'sparsity', 'seed', 'block', 'hidden', 'nonzero_params',
            'total_params', 'steps', 'nll_bits_per_sample', 'samples_per_sec')
 # Sweeps whose config says sweep.kind = 'recipes' (experiments/recipes.py).
 RECIPE_COLUMNS = ('recipe', 'steps', 'train_cpu_seconds',
@@ -86,6 +86,7 @@ def run_point(config, point: dict, workdir: str) -> dict:
   result = dict(
       name=point['name'], budget=point.get('budget'),
       sparsity=point.get('sparsity', config.sparsity.target),
+      seed=config.seed,
       sparsity_applied=config.sparsity.target if config.sparsity.enabled
       else 0.0,
       block=config.sparsity.block, hidden=config.model.hidden,
@@ -156,7 +157,8 @@ def collect(workdir: str) -> list[dict]:
                      f'{workdir}; run the sweep first with --sweep.')
   if _is_recipes(rows):  # Best held-out NLL first.
     return sorted(rows, key=lambda r: r['nll_bits_per_sample'])
-  return sorted(rows, key=lambda r: (r['budget'], r['sparsity']))
+  return sorted(rows, key=lambda r: (r['budget'], r['sparsity'],
+                                     r.get('seed', 0)))
 
 
 def _is_recipes(rows) -> bool:
