@@ -33,9 +33,10 @@ indices=("$@")
 if [ ${#indices[@]} -eq 0 ]; then
   count=$(PYTHONPATH=. $py -c "
 import importlib.util
-spec = importlib.util.spec_from_file_location('c', '$config')
+path, _, arg = '$config'.partition(':')
+spec = importlib.util.spec_from_file_location('c', path)
 m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
-print(len(m.sweep(m.get_config(''))))")
+print(len(m.sweep(m.get_config(arg))))")
   indices=($(seq 0 $((count - 1))))
 fi
 for i in "${indices[@]}"; do
