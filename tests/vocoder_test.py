@@ -83,13 +83,29 @@ def test_generate_is_deterministic_per_seed(voc):
   assert (a1 != a3).any()
 
 
-def test_long_inputs_reuse_one_compile(voc):
-  n = vocoder_lib.GENERATE_CHUNK_FRAMES
-  voc.generate(_mel(voc, frames=n + 3))
+def test_any_length_reuses_a_few_compiles_and_pads_little(voc):
+  n, tail = vocoder_lib.GENERATE_CHUNK_FRAMES, vocoder_lib.GENERATE_TAIL_FRAMES
+  for frames in (1, tail, n - 1, n, n + 3, 3 * n + 17):
+    sizes = vocoder_lib.chunk_frames(frames)
+    assert frames <= sum(sizes) < frames + tail, frames
+    assert set(sizes) <= {n, n // 2, n // 4, n // 8, n // 16}
+  # Every chunk size once (128 + 64 + 32 + 16 + 8 frames) ...
+  voc.generate(_mel(voc, frames=n + n // 2 + n // 4 + n // 8 + n // 16))
   size = sampling.sample._cache_size()
-  audio, _ = voc.generate(_mel(voc, frames=2 * n + 17))
+  for frames in (3, 2 * n + 17, n + 40):  # ... then no length compiles more.
+    audio, _ = voc.generate(_mel(voc, frames=frames))
+    assert audio.shape == (1, frames * 64)
   assert sampling.sample._cache_size() == size
-  assert audio.shape == (1, (2 * n + 17) * 64)
+
+
+def test_a_shorter_input_gives_the_same_first_samples(voc):
+  """Chunking is invisible: the draws depend on the frame index only."""
+  long_mel = _mel(voc, frames=150)
+  short, _ = voc.generate(long_mel[:, :77], seed=3)
+  full, _ = voc.generate(long_mel, seed=3)
+  # The conditioning of a frame sees cond_radius frames on each side.
+  keep = (77 - voc.model_config.cond_radius) * voc.hop_length
+  np.testing.assert_array_equal(short[:, :keep], full[:, :keep])
 
 
 def test_folded_generation_shape_and_continuity(voc):
