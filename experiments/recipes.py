@@ -39,7 +39,7 @@ RECIPES = (
     ('batch8+cond', dict(_B8, **{'model.cond_res_blocks': 4,
                                  'model.upsample': 'linear'})),
     ('batch8+lr3e-3', dict(_B8, **{'train.learning_rate': 3e-3})),
-    ('batch4+crop960', {'data.crop_samples': 960, 'data.batch_size': 4}),
+    ('batch4+crop1000', {'data.crop_samples': 1000, 'data.batch_size': 4}),
     # Round 2 kept both emphasis and embeddings: the two together.
     ('batch8+emphasis+embed', dict(_B8, **_EE)),
     # Round 3, on top of the adopted recipe (points 5 and 6 above were
