@@ -10,10 +10,13 @@ import jax
 import numpy as np
 import pytest
 
+from experiments import prune_outputs
 from experiments import sparse_vs_dense
 from tests import fake_corpus
+from wavernn_jax import checkpoint
 from wavernn_jax import sparsity
 from wavernn_jax import sweep
+from wavernn_jax import train
 from wavernn_jax import vocoder as vocoder_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -138,3 +141,46 @@ def test_recipe_sweep_scores_and_reports_each_point(tmp_path):
     assert 0 < float(row['train_cpu_seconds']) < 600
     assert int(row['steps']) == 4  # The tiny preset's steps, within budget.
   assert os.path.getsize(os.path.join(workdir, 'nll_vs_cpu_seconds.png')) > 1000
+
+
+def test_a_point_stopped_by_sigterm_is_left_unscored(corpus, tmp_path,
+                                                      monkeypatch):
+  """SIGTERM mid-point: checkpoint kept, no result.json, later points not run.
+
+  (A point scored after SIGTERM once entered a sweep's table with 162 of
+  its 3,000 steps.)
+  """
+
+  class _Requested:
+    requested = True  # As if SIGTERM had arrived before the first step.
+
+  monkeypatch.setattr(train, '_Preemption', _Requested)
+  config = sparse_vs_dense.get_config('preset=tiny')
+  config.data.update(name='wav_folder', manual_dir=os.path.join(corpus, 'lj'),
+                     data_dir=str(tmp_path / 'tfds'))
+  points = sparse_vs_dense.sweep(config)
+  workdir = str(tmp_path / 'sweep')
+  assert sweep.run(config, points, workdir) == []
+  assert os.listdir(workdir) == [points[0]['name']]  # Stopped at the first.
+  sub = os.path.join(workdir, points[0]['name'])
+  assert not os.path.exists(os.path.join(sub, sweep.RESULT_FILE))
+  assert checkpoint.Checkpointer(sub).latest_step() == 1  # Resumable.
+
+
+def test_prune_outputs_pairs_differ_only_in_the_pruned_matrices():
+  config = prune_outputs.get_config('preset=tiny')
+  points = prune_outputs.sweep(config)
+  assert len(points) == 2 and len({p['name'] for p in points}) == 2
+  r_only, r_and_o = (p['overrides'] for p in points)
+  assert {k for k in r_only if r_only[k] != r_and_o[k]} == {
+      'sparsity.matrices'}
+  for p in points:
+    c = sweep.point_config(config, p['overrides'])
+    voc = vocoder_lib.Vocoder.from_config(c)
+    params, _ = sparsity.prune_params(voc.params,
+                                      sparsity.specs_from_config(c))
+    w = jax.device_get(vocoder_lib._weights(voc.net, params))
+    zeros = {k: 1 - np.count_nonzero(w[k]) / w[k].size for k in ('O1', 'O3')}
+    heads = 'O1' in p['overrides']['sparsity.matrices']
+    for k, z in zeros.items():  # O pruned to the target, or untouched.
+      assert (abs(z - 0.9) < 0.02) if heads else z == 0, (p['name'], k, z)

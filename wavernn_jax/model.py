@@ -60,6 +60,7 @@ class ModelConfig:
   upsample: str = 'repeat'  # frames -> samples: 'repeat' | 'linear'.
   embed_inputs: bool = False  # bytes in as learned embeddings, not scalars.
   emphasis: float = 0.0  # pre-emphasis alpha of the modelled signal (0: off).
+  mulaw: bool = False  # ablation: 8-bit mu-law codes, not 16-bit samples.
   matmul_dtype: str = 'float32'  # R and O1..O4 in products: float32 | bfloat16.
 
   def __post_init__(self):
@@ -97,6 +98,7 @@ class ModelConfig:
                upsample=m.get('upsample', 'repeat'),
                embed_inputs=m.get('embed_inputs', False),
                emphasis=m.get('emphasis', 0.0),
+               mulaw=m.get('mulaw', False),
                matmul_dtype=m.get('matmul_dtype', 'float32'))
 
 

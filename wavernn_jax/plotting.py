@@ -110,16 +110,20 @@ def plot_runs(runs: dict, png_path: str, x: str = 'step') -> None:
 
 
 def plot_sweep(rows, png_path: str) -> None:
-  """Held-out NLL against sparsity, one line per non-zero budget.
+  """Held-out NLL against sparsity, one line per curve.
 
-  With several seeds per point the line joins their means and a bar spans
-  the lowest to the highest seed.
+  A row's curve is its `curve` label if it has one, else its non-zero
+  budget. With several seeds per point the line joins their means and a
+  bar spans the lowest to the highest seed.
   """
+  def curve(r):
+    return r.get('curve') or f'{r["budget"]:,} non-zero weights'
+
   fig, ax = plt.subplots(figsize=(7, 4.5))
-  for budget in sorted({r['budget'] for r in rows}):
+  for label in sorted({curve(r) for r in rows}):
     by_z = {}
     for r in rows:
-      if r['budget'] == budget:
+      if curve(r) == label:
         by_z.setdefault(r['sparsity'], []).append(r)
     xs = sorted(by_z)
     nll = [np.array([r['nll_bits_per_sample'] for r in by_z[x]]) for x in xs]
@@ -128,15 +132,17 @@ def plot_sweep(rows, png_path: str) -> None:
     ax.errorbar(xs, ys, yerr=[[y - v.min() for y, v in zip(ys, nll)],
                                      [v.max() - y for y, v in zip(ys, nll)]],
                        marker='o', capsize=3,
-                       label=f'{budget:,} non-zero weights'
-                       + (f' ({seeds} seeds, min-max)' if seeds > 1 else ''))
+                       label=label + (f' ({seeds} seeds, min-max)'
+                                      if seeds > 1 else ''))
     for x, y in zip(xs, ys):
       ax.annotate(f'H={by_z[x][0]["hidden"]}', (x, y),
                   textcoords='offset points', xytext=(0, 6), ha='center',
                   fontsize=7)
   ax.set_xlabel('sparsity of the pruned matrices')
   ax.set_ylabel('held-out NLL (bits / 16-bit sample)')
-  ax.set_title('Sparse vs dense WaveRNN at equal non-zero weights')
+  ax.set_title('Sparse vs dense WaveRNN at equal non-zero weights'
+               if all(r.get('budget') for r in rows) else
+               'Held-out NLL against sparsity')
   ax.grid(alpha=0.3)
   ax.legend()
   fig.tight_layout()

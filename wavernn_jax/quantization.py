@@ -97,3 +97,30 @@ def _deemphasise(emph_BxT, alpha: float):
   e_TxB = jnp.moveaxis(jnp.asarray(emph_BxT), -1, 0)
   _, x_TxB = jax.lax.scan(step, jnp.zeros(e_TxB.shape[1:], jnp.int32), e_TxB)
   return jnp.moveaxis(x_TxB, 0, -1).astype(jnp.int16)
+
+
+# ------------------------------------------------------------ 8-bit mu-law --
+# An ablation beside the paper (issue 11; fatchord's 8-bit "RAW" output):
+# with `mulaw`, the model predicts 8-bit mu-law codes (mu = 255, as G.711
+# without its segments) in the coarse byte and a fine byte that is always 0,
+# so the cell, its heads and every sampler stay as they are: training
+# learns the fine head's constant at once, and decoding reads the coarse
+# byte only. NLL is then in bits per mu-law code, not per 16-bit sample.
+
+MU = 255
+
+
+def mulaw_encode(audio):
+  """int16 audio -> int16 whose coarse byte is its 8-bit mu-law code."""
+  x = audio.astype(jnp.float32) / 32768.0
+  y = jnp.sign(x) * jnp.log1p(MU * jnp.abs(x)) / jnp.log1p(jnp.float32(MU))
+  code = jnp.clip(jnp.round((y + 1.0) * 127.5), 0, NUM_CLASSES - 1)
+  return combine(code.astype(jnp.int32), jnp.zeros_like(code, jnp.int32))
+
+
+def mulaw_decode(coded):
+  """Inverse of `mulaw_encode` up to its quantization (fine byte ignored)."""
+  code, _ = split(jnp.asarray(coded))
+  y = code.astype(jnp.float32) / 127.5 - 1.0
+  x = jnp.sign(y) * jnp.expm1(jnp.abs(y) * jnp.log1p(jnp.float32(MU))) / MU
+  return jnp.clip(jnp.round(x * 32768.0), -32768, 32767).astype(jnp.int16)

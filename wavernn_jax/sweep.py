@@ -27,8 +27,9 @@ from wavernn_jax import plotting
 from wavernn_jax import train
 from wavernn_jax import vocoder as vocoder_lib
 
-COLUMNS = ('budget', 'sparsity', 'seed', 'block', 'hidden', 'nonzero_params',
-           'total_params', 'steps', 'nll_bits_per_sample', 'samples_per_sec')
+COLUMNS = ('budget', 'sparsity', 'seed', 'block', 'pruned', 'hidden',
+           'nonzero_params', 'total_params', 'steps', 'nll_bits_per_sample',
+           'samples_per_sec')
 # Sweeps whose config says sweep.kind = 'recipes' (experiments/recipes.py).
 RECIPE_COLUMNS = ('recipe', 'steps', 'train_cpu_seconds',
                   'train_samples_per_cpu_sec',
@@ -74,9 +75,16 @@ def _speed(voc, seconds: float, utterance) -> float:
   return t * voc.hop_length / (time.perf_counter() - start)
 
 
-def run_point(config, point: dict, workdir: str) -> dict:
-  """Trains one point (resuming) and writes its result.json."""
-  train.train_and_evaluate(config, workdir)
+def run_point(config, point: dict, workdir: str) -> dict | None:
+  """Trains one point (resuming) and writes its result.json.
+
+  None when training stopped on SIGTERM before its end: the point is left
+  unscored (no result.json), so the next run resumes it.
+  """
+  if train.train_and_evaluate(config, workdir).get('preempted'):
+    logging.info('sweep point %s stopped on SIGTERM; not scored (run the '
+                 'sweep again to resume it).', point['name'])
+    return None
   voc = vocoder_lib.Vocoder.restore(workdir)
   test = input_pipeline.load_split(config, 'test')
   n = min(config.sweep.eval_utterances, len(test))
@@ -89,7 +97,9 @@ def run_point(config, point: dict, workdir: str) -> dict:
       seed=config.seed,
       sparsity_applied=config.sparsity.target if config.sparsity.enabled
       else 0.0,
-      block=config.sparsity.block, hidden=config.model.hidden,
+      block=config.sparsity.block,
+      pruned=config.sparsity.matrices if config.sparsity.enabled else '',
+      curve=point.get('curve'), hidden=config.model.hidden,
       nonzero_params=int(sum(np.count_nonzero(w) for w in weights.values())),
       total_params=model_lib.param_count(weights), steps=voc.step,
       nll_bits_per_sample=nll['nll_bits_per_sample'],
@@ -140,8 +150,10 @@ def run(config, points: list[dict], workdir: str,
     logging.info('sweep point %d/%d %s (%.0f s into the sweep): %s', i + 1,
                  len(chosen), point['name'], time.time() - t0,
                  point['overrides'])
-    results.append(run_point(point_config(config, point['overrides']), point,
-                             sub))
+    result = run_point(point_config(config, point['overrides']), point, sub)
+    if result is None:  # SIGTERM: stop here, the later points too.
+      break
+    results.append(result)
   return results
 
 
@@ -157,8 +169,8 @@ def collect(workdir: str) -> list[dict]:
                      f'{workdir}; run the sweep first with --sweep.')
   if _is_recipes(rows):  # Best held-out NLL first.
     return sorted(rows, key=lambda r: r['nll_bits_per_sample'])
-  return sorted(rows, key=lambda r: (r['budget'], r['sparsity'],
-                                     r.get('seed', 0)))
+  return sorted(rows, key=lambda r: (r.get('budget') or 0, r['sparsity'],
+                                     r.get('seed', 0), r.get('pruned', '')))
 
 
 def _is_recipes(rows) -> bool:

@@ -80,6 +80,8 @@ def window_nll(net, mel_cfg: mel_lib.MelConfig, ctx: int, params, window,
     mel = mel_lib.log_mel(quantization.to_float(window), mel_cfg)
   if net.cfg.emphasis:  # The model predicts the pre-emphasised signal.
     window = quantization.emphasise(window, net.cfg.emphasis)
+  if net.cfg.mulaw:  # Ablation: 8-bit mu-law codes in the coarse byte.
+    window = quantization.mulaw_encode(window)
   cell_weights = None
   if layout is not None:
     cell_weights = {'R': layout.gather(params['params']['R'],
@@ -324,7 +326,9 @@ def train_and_evaluate(config, workdir: str) -> dict:
     plotting.plot_history(history_path, os.path.join(workdir, 'loss.png'))
     sparsity.plot_schedule(history_path, os.path.join(workdir, 'sparsity.png'))
   ckpt.close()
-  return dict(eval_metrics, step=step)
+  # preempted: stopped on SIGTERM before its end (steps or time budget);
+  # callers that score a finished run (sweeps) must not score this one.
+  return dict(eval_metrics, step=step, preempted=preempt.requested)
 
 
 def evaluate_windows(eval_fn, params, windows, batch_size: int) -> dict:

@@ -207,6 +207,8 @@ class Vocoder:
     mel = self._check_mel(mel, audio.shape[0], frames)
     if self.model_config.emphasis:  # A bijection: same ln P as the audio.
       audio = quantization.emphasise(audio, self.model_config.emphasis)
+    if self.model_config.mulaw:  # ln P of the mu-law codes (lossy).
+      audio = quantization.mulaw_encode(audio)
     lp = np.asarray(_log_prob(self.net, self.params, audio, mel))
     return lp if parts else lp.sum(-1)
 
@@ -259,8 +261,10 @@ class Vocoder:
     return self._sample(xin, seed, temperature, progress)
 
   def _sample(self, xin_BxFxG, seed, temperature, progress=None):
-    """Samples every row; de-emphasised when the model is pre-emphasised."""
+    """Samples every row; decoded from mu-law and de-emphasised as modelled."""
     audio, lp = self._sample_rows(xin_BxFxG, seed, temperature, progress)
+    if self.model_config.mulaw:
+      audio = np.asarray(quantization.mulaw_decode(audio))
     if self.model_config.emphasis:
       audio = np.asarray(quantization.deemphasise(
           audio, float(self.model_config.emphasis)))
