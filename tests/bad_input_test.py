@@ -285,3 +285,15 @@ def test_launch_bad_input_gives_one_line_and_exit_1(trained, tmp_path, args,
   assert '; ' in errors[0], errors[0]  # <what is wrong>; <how to fix it>
   assert all(w.format(**fill) in errors[0] for w in words), errors[0]
   assert _tree(tmp_path, workdir) == before  # Nothing (half-)written.
+
+
+def test_checkpoint_from_before_a_model_option_existed():
+  """An option the saved config lacks means its default, nothing else."""
+  now = wavernn.get_config('preset=tiny').to_dict()
+  old = wavernn.get_config('preset=tiny').to_dict()
+  del old['model']['mulaw']  # Saved before `model.mulaw` existed.
+  checkpoint.check_compatible(old, now)  # Default (False): fits.
+  now['model']['mulaw'] = True
+  with pytest.raises(checkpoint.CheckpointError) as e:
+    checkpoint.check_compatible(old, now)
+  _one_line(e, 'model.mulaw=False', 'True')

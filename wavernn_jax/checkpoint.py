@@ -11,6 +11,7 @@ later (a bad disk, a copy cut short) raises DamagedCheckpointError when read;
 ones to `<workdir>/checkpoints/damaged/<step>`.
 """
 
+import dataclasses
 import logging as std_logging
 import os
 import re
@@ -20,6 +21,8 @@ from typing import Any
 from absl import logging
 import jax
 import orbax.checkpoint as ocp
+
+from wavernn_jax import model as model_lib
 
 # Config sections that must agree for a checkpoint to fit the model.
 MODEL_SECTIONS = ('variant', 'model', 'mel')
@@ -234,16 +237,24 @@ class Checkpointer:
     self._manager.close()
 
 
+# A model option a config lacks (a checkpoint saved before the option
+# existed) means its default: `ModelConfig.from_config` reads it so.
+_MODEL_DEFAULTS = {f.name: f.default for f in dataclasses.fields(
+    model_lib.ModelConfig)}
+
+
 def check_compatible(saved: dict, wanted: dict) -> None:
   """Raises CheckpointError naming the first model setting that differs."""
   for section in MODEL_SECTIONS:
     a, b = saved.get(section), wanted.get(section)
     if isinstance(a, dict) and isinstance(b, dict):
+      defaults = _MODEL_DEFAULTS if section == 'model' else {}
       for key in sorted(set(a) | set(b)):
-        if a.get(key) != b.get(key):
+        was, asked = (c.get(key, defaults.get(key)) for c in (a, b))
+        if was != asked:
           raise CheckpointError(
               f'the checkpoint was trained with {section}.{key}='
-              f'{a.get(key)!r} but the config asks for {b.get(key)!r}; use a '
+              f'{was!r} but the config asks for {asked!r}; use a '
               'new --workdir or the config the checkpoint was trained with.')
     elif a != b:
       raise CheckpointError(
