@@ -53,6 +53,11 @@ RECIPES = (
     # Its NLL is per mu-law code; compare it by PESQ / STOI / MCD.
     ('batch8+emphasis+embed+mulaw8',
      dict(_B8, **_EE, **{'model.mulaw': True})),
+    # Polyak averaging of the params (`train.ema_decay`; the average is
+    # what is scored and sampled): unannealed peak-LR checkpoints sample
+    # far worse than annealed ones (RESULTS, the long run).
+    ('batch8+emphasis+embed+ema0.999',
+     dict(_B8, **_EE, **{'train.ema_decay': 0.999})),
 )
 
 

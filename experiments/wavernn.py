@@ -81,6 +81,7 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
   c.train.warmup_steps = 100  # steps of linear warm-up.
   c.train.end_lr_fraction = 0.05  # final LR as a fraction of the peak (cosine).
   c.train.grad_clip = 1.0  # global gradient-norm clip.
+  c.train.ema_decay = 0.0  # Polyak average of the params kept beside them (0: off); Vocoder.restore samples with it.
   c.train.log_every = 25  # steps between progress lines / scalars.
   c.train.eval_every = 250  # steps between validation evals.
   c.train.ckpt_every = 250  # steps between checkpoints.

@@ -3,6 +3,7 @@
 import json
 import os
 
+import jax
 import numpy as np
 import pytest
 
@@ -99,3 +100,51 @@ def test_non_finite_loss_stops_with_the_step(corpus, tmp_path, monkeypatch):
   with pytest.raises(train.NonFiniteLossError, match='at step 1;'):
     train.train_and_evaluate(tiny_config(corpus, steps=3),
                              str(tmp_path / 'wd'))
+
+
+def _leaves(tree):
+  return jax.tree_util.tree_leaves(jax.device_get(tree))
+
+
+def test_polyak_average_follows_its_recurrence_and_resumes(corpus, tmp_path):
+  """ema_t = d ema_{t-1} + (1 - d) params_t from ema_0 = the init, saved
+  with every checkpoint, carried across a resume, sampled by default."""
+  d = 0.75
+  workdir = str(tmp_path / 'wd')
+  config = tiny_config(corpus, steps=3, ckpt_every=1, ema_decay=d)
+  train.train_and_evaluate(config, workdir)
+  config.train.steps = 4  # Resumed: the average comes back, not the params.
+  train.train_and_evaluate(config, workdir)
+  ckpt = checkpoint.Checkpointer(workdir)
+  assert ckpt.all_steps() == [2, 3, 4] and all(
+      ckpt.has_ema(s) for s in (2, 3, 4))
+  previous = _leaves(ckpt.restore_params(2))
+  for step in (3, 4):
+    params = _leaves(ckpt.restore_params(step, average=False))
+    ema = _leaves(ckpt.restore_params(step))
+    for e, e_prev, p in zip(ema, previous, params):
+      np.testing.assert_allclose(e, d * e_prev + (1 - d) * p, rtol=1e-5,
+                                 atol=1e-6)
+    assert not all(np.allclose(e, p) for e, p in zip(ema, params))
+    previous = ema
+  voc = vocoder_lib.Vocoder.restore(workdir)
+  np.testing.assert_array_equal(voc.params['params']['R'],
+                                ckpt.restore_params(4)['params']['R'])
+  rows = [json.loads(l) for l in open(os.path.join(workdir, 'metrics.jsonl'))]
+  assert all(np.isfinite(r['nll_bits_ema']) for r in rows
+             if r['split'] == 'validation')
+
+
+def test_polyak_average_of_a_pruned_model_is_as_sparse(corpus, tmp_path):
+  config = tiny_config(corpus, steps=4, ema_decay=0.9)
+  config.variant = 'sparse'
+  config.sparsity.update(enabled=True, target=0.5, start_step=1,
+                         ramp_steps=2, update_every=1)
+  workdir = str(tmp_path / 'wd')
+  train.train_and_evaluate(config, workdir)
+  ckpt = checkpoint.Checkpointer(workdir)
+  raw = ckpt.restore_params(average=False)['params']['R']
+  ema = ckpt.restore_params()['params']['R']
+  assert np.mean(raw == 0) > 0.4
+  np.testing.assert_array_equal(ema == 0, raw == 0)
+  assert not np.allclose(ema, raw)

@@ -114,6 +114,7 @@ class Checkpointer:
     """
     self._manager = ocp.CheckpointManager(
         _dir(workdir), item_handlers={'state': ocp.StandardCheckpointHandler(),
+                                      'ema': ocp.StandardCheckpointHandler(),
                                       'meta': ocp.JsonCheckpointHandler()},
         options=ocp.CheckpointManagerOptions(
             max_to_keep=max_to_keep, create=True,
@@ -146,11 +147,27 @@ class Checkpointer:
           're-download or re-train the model (training resumes from the '
           'previous checkpoint by itself).', step) from e
 
-  def save(self, step: int, state: Any, config_dict: dict) -> None:
-    self._manager.save(step, args=ocp.args.Composite(
-        state=ocp.args.StandardSave(state),
-        meta=ocp.args.JsonSave({'config': config_dict, 'step': int(step)})))
+  def save(self, step: int, state: Any, config_dict: dict,
+           ema: Any = None) -> None:
+    """Saves `state` and the config (and `ema`, averaged params, if given)."""
+    items = dict(state=ocp.args.StandardSave(state),
+                 meta=ocp.args.JsonSave({'config': config_dict,
+                                         'step': int(step)}))
+    if ema is not None:
+      items['ema'] = ocp.args.StandardSave(ema)
+    self._manager.save(step, args=ocp.args.Composite(**items))
     self._manager.wait_until_finished()
+
+  def has_ema(self, step: int) -> bool:
+    """Whether checkpoint `step` holds averaged params (train.ema_decay)."""
+    return os.path.isdir(os.path.join(os.fspath(self._manager.directory),
+                                      str(step), 'ema'))
+
+  def restore_ema(self, abstract_params: Any, step: int):
+    """The averaged params of checkpoint `step`, laid out as given."""
+    return self._read(step, lambda: self._manager.restore(
+        step, args=ocp.args.Composite(
+            ema=ocp.args.StandardRestore(abstract_params))))['ema']
 
   def restore(self, abstract_state: Any, config_dict: dict,
               step: int | None = None):
@@ -215,23 +232,30 @@ class Checkpointer:
     return self._read(step, lambda: self._manager.restore(
         step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())))['meta']
 
-  def restore_params(self, step: int | None = None):
+  def restore_params(self, step: int | None = None, average: bool = True):
     """The params of a checkpoint, on this process's first device.
 
     Works whatever mesh saved them (e.g. a multi-host run), as the target
     is built from the saved shapes, not their saved sharding.
+
+    Args:
+      step: the checkpoint (latest if None).
+      average: the averaged params (train.ema_decay) where the checkpoint
+        has them; else, and for False, the trained params.
     """
     step = self.latest_step() if step is None else step
     local = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+    item = 'ema' if average and self.has_ema(step) else 'state'
 
     def read():
       target = jax.tree_util.tree_map(
           lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=local),
-          self._manager.item_metadata(step)['state'])
+          self._manager.item_metadata(step)[item])
       return self._manager.restore(step, args=ocp.args.Composite(
-          state=ocp.args.StandardRestore(target)))
+          **{item: ocp.args.StandardRestore(target)}))
 
-    return self._read(step, read)['state']['params']
+    restored = self._read(step, read)[item]
+    return restored if item == 'ema' else restored['params']
 
   def close(self):
     self._manager.close()

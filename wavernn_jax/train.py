@@ -5,6 +5,7 @@
 the `data` axis of a device mesh; parameters are replicated.
 """
 
+import functools
 import json
 import math
 import os
@@ -111,6 +112,17 @@ def _train_step(net, mel_cfg, ctx, tx, state: TrainState, window, mesh,
   return TrainState(state.step + 1, params, opt_state), metrics
 
 
+def _ema_update(decay: float, ema, state: TrainState):
+  """The Polyak average after a step: decay * ema + (1 - decay) * params.
+
+  Pruned weights are 0 in the average as in the params (their masks), so
+  the averaged model is exactly as sparse as the trained one.
+  """
+  ema = optax.incremental_update(state.params, ema, 1.0 - decay)
+  masks = sparsity.find_masks(state.opt_state)
+  return sparsity.apply_masks(ema, masks) if masks else ema
+
+
 def synthetic_step(config, seed: int = 0, density: float | None = None):
   """The jitted training step of `config` on one device, for benchmarks.
 
@@ -206,6 +218,18 @@ def train_and_evaluate(config, workdir: str) -> dict:
   else:
     state = jax.jit(init_state, out_shardings=replicated)(root)
   start = int(state.step)
+  # Polyak average of the params (train.ema_decay > 0): saved beside the
+  # state; `Vocoder.restore` samples with it. A run that had none starts
+  # it from its current params.
+  ema_decay = float(config.train.get('ema_decay', 0.0))
+  ema = None
+  if ema_decay:
+    if start and ckpt.has_ema(start):
+      ema = ckpt.restore_ema(abstract.params, start)
+    else:
+      ema = jax.tree_util.tree_map(lambda x: x.copy(), state.params)
+    ema_fn = jax.jit(functools.partial(_ema_update, ema_decay),
+                     donate_argnums=0)
   n_params = model_lib.param_count(state.params)
   logging.info('Model: %s, %d parameters (%d non-zero).', config.variant,
                n_params, sum(int(jnp.count_nonzero(x)) for x in
@@ -254,6 +278,8 @@ def train_and_evaluate(config, workdir: str) -> dict:
       state, metrics = step_fn(state, window)
     else:
       state, metrics = sparse_step_fn(state, window, layout)
+    if ema is not None:
+      ema = ema_fn(ema, state)
     last_metrics = metrics
     done = step == t.steps
     out_of_time = bool(t.max_seconds) and time.time() - t_start > t.max_seconds
@@ -298,17 +324,23 @@ def train_and_evaluate(config, workdir: str) -> dict:
       eval_metrics = evaluate_windows(eval_fn, state.params, val_windows,
                                       config.data.batch_size)
       eval_metrics['nonzero_params'] = sparsity.nonzero_count(state.params)
-      logging.info('step %d  validation %.3f bits/sample', step,
-                   eval_metrics['nll_bits'])
+      if ema is not None:  # The averaged params, on the same windows.
+        eval_metrics['nll_bits_ema'] = evaluate_windows(
+            eval_fn, ema, val_windows, config.data.batch_size)['nll_bits']
+      logging.info('step %d  validation %.3f bits/sample%s', step,
+                   eval_metrics['nll_bits'],
+                   '' if ema is None else
+                   f'  (average {eval_metrics["nll_bits_ema"]:.3f})')
       if writer:
         for k, v in eval_metrics.items():
           writer.add_scalar(f'validation/{k}', v, step)
         with open(history_path, 'a') as f:
           f.write(json.dumps(dict(eval_metrics, step=step,
                                   split='validation')) + '\n')
-        _write_sample(writer, config, state.params, val_src, step)
+        _write_sample(writer, config, state.params if ema is None else ema,
+                      val_src, step)
     if step % t.ckpt_every == 0 or stop:
-      ckpt.save(step, state, config_dict)
+      ckpt.save(step, state, config_dict, ema=ema)
     if stop:
       if out_of_time:
         logging.info('Stopping at step %d: train.max_seconds=%s or '

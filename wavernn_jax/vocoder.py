@@ -99,12 +99,17 @@ class Vocoder:
     return cls(config, init_params(config, jax.random.key(seed)))
 
   @classmethod
-  def restore(cls, workdir, step: int | None = None) -> 'Vocoder':
-    """The vocoder of a training workdir's latest (or given) checkpoint."""
+  def restore(cls, workdir, step: int | None = None,
+              average: bool = True) -> 'Vocoder':
+    """The vocoder of a training workdir's latest (or given) checkpoint.
+
+    With `average`, the Polyak-averaged params where the run kept them
+    (train.ema_decay > 0); else the trained params.
+    """
     config = ml_collections.ConfigDict(checkpoint.latest_config(workdir))
     ckpt = checkpoint.Checkpointer(workdir)
     step = ckpt.latest_step() if step is None else step
-    params = ckpt.restore_params(step)
+    params = ckpt.restore_params(step, average)
     return cls(config, params, step)
 
   def export(self, path) -> None:
