@@ -54,6 +54,9 @@ _QUALITY = flags.DEFINE_integer(
     'quality', 0, 'evaluate: also score copy-synthesis (PESQ-WB, STOI, MCD; '
     'and Griffin-Lim) on this many utterances.', lower_bound=0)
 _FOLD = flags.DEFINE_bool('fold', False, 'vocode: folded (batched) sampling.')
+_AVERAGE = flags.DEFINE_bool(
+    'average', True, 'evaluate/vocode: the Polyak-averaged params where the '
+    'run kept them (train.ema_decay > 0); --noaverage: the trained params.')
 _SEED = flags.DEFINE_integer('seed', 0, 'vocode: PRNG seed.')
 _TEMPERATURE = flags.DEFINE_float(
     'temperature', 1.0, 'vocode: sampling temperature, > 0 (1: the model\'s '
@@ -91,7 +94,7 @@ def _parse_flags(argv: list[str]) -> list[str]:
 
 def _vocode_split(workdir: str) -> list[dict]:
   """Copy-synthesis of the first --num utterances of --split."""
-  voc = vocoder.Vocoder.restore(workdir)
+  voc = vocoder.Vocoder.restore(workdir, average=_AVERAGE.value)
   source = evaluate.input_pipeline.load_split(voc.config, _SPLIT.value)
   out_dir = _OUTPUT.value or os.path.join(workdir, 'vocoded')
   os.makedirs(out_dir, exist_ok=True)
@@ -137,12 +140,14 @@ def run(argv):
     result = sweep.report(workdir)
   elif _MODE.value == 'evaluate':
     result = evaluate.evaluate(workdir, _WAV_DIR.value, _SPLIT.value,
-                               quality_utterances=_QUALITY.value)
+                               quality_utterances=_QUALITY.value,
+                               average=_AVERAGE.value)
   elif _INPUT.value:
     if not _OUTPUT.value:
       raise ValueError('--mode=vocode --input=... needs --output=out.wav.')
     result = evaluate.vocode_file(
-        vocoder.Vocoder.restore(workdir), _INPUT.value, _OUTPUT.value,
+        vocoder.Vocoder.restore(workdir, average=_AVERAGE.value), _INPUT.value,
+        _OUTPUT.value,
         seed=_SEED.value, temperature=_TEMPERATURE.value, fold=_FOLD.value)
   else:
     result = _vocode_split(workdir)

@@ -23,8 +23,11 @@ py=.venv/bin/python
 # budget"): batch 8, pre-emphasis 0.85 and embedded byte inputs on the demo
 # setup; the cosine decay spans 200k steps, far more than one session, so
 # the LR stays near its peak for a long time.
+# From session 3 (step 23,529) on, the run also keeps a Polyak average of
+# its params (train.ema_decay; it does not change the trained params): the
+# evaluation scores the average, then the trained params (--noaverage).
 recipe=(--config.data.batch_size=8 --config.model.emphasis=0.85
-        --config.model.embed_inputs=true)
+        --config.model.embed_inputs=true --config.train.ema_decay=0.999)
 config_for() {
   case "$1" in
     dense384) echo "--config=experiments/wavernn.py:hidden=384,steps=200000" ;;
@@ -48,8 +51,10 @@ taskset -c "$core" $py launch.py "$config" "${recipe[@]}" --workdir="$work" \
   --config.train.max_seconds=0 --config.train.max_cpu_seconds="$total" \
   --config.train.log_every=100 --config.train.eval_every=1000 \
   --config.train.ckpt_every=1000
-taskset -c "$core" $py launch.py --mode=evaluate --workdir="$work" \
-  --quality=8 | tail -n 1 >> "$store/quality.jsonl"
+for average in --average --noaverage; do
+  taskset -c "$core" $py launch.py --mode=evaluate --workdir="$work" \
+    --quality=8 "$average" | tail -n 1 >> "$store/quality.jsonl"
+done
 latest=$(ls "$work/checkpoints" | grep -E '^[0-9]+$' | sort -n | tail -n 1)
 rm -rf "$store/checkpoints.new"
 mkdir -p "$store/checkpoints.new"

@@ -128,6 +128,8 @@ def test_polyak_average_follows_its_recurrence_and_resumes(corpus, tmp_path):
     assert not all(np.allclose(e, p) for e, p in zip(ema, params))
     previous = ema
   voc = vocoder_lib.Vocoder.restore(workdir)
+  assert voc.averaged and not vocoder_lib.Vocoder.restore(
+      workdir, average=False).averaged
   np.testing.assert_array_equal(voc.params['params']['R'],
                                 ckpt.restore_params(4)['params']['R'])
   rows = [json.loads(l) for l in open(os.path.join(workdir, 'metrics.jsonl'))]

@@ -99,7 +99,7 @@ def read_wav_dir(wav_dir: str, sample_rate: int):
 
 def evaluate(workdir: str, wav_dir: str | None = None, split: str = 'test',
              batch_size: int = 16, with_baseline: bool = True,
-             quality_utterances: int = 0) -> dict:
+             quality_utterances: int = 0, average: bool = True) -> dict:
   """NLL of a workdir's latest checkpoint on a split or a folder of wavs.
 
   Returns:
@@ -107,9 +107,11 @@ def evaluate(workdir: str, wav_dir: str | None = None, split: str = 'test',
     the step, and the reference NLLs (uniform; linear prediction fitted on
     the training split when it is available); with quality_utterances > 0,
     also the copy-synthesis scores pesq_wb, stoi, mcd_db of the first
-    quality_utterances utterances, and those of Griffin-Lim on the same mels.
+    quality_utterances utterances, and those of Griffin-Lim on the same mels;
+    averaged_params: whether the Polyak average was scored (`average` and
+    the run kept one, train.ema_decay).
   """
-  voc = vocoder_lib.Vocoder.restore(workdir)
+  voc = vocoder_lib.Vocoder.restore(workdir, average=average)
   if wav_dir:
     utterances = read_wav_dir(wav_dir, voc.sample_rate)
   else:
@@ -117,6 +119,7 @@ def evaluate(workdir: str, wav_dir: str | None = None, split: str = 'test',
     utterances = [np.asarray(source[i]['audio']) for i in range(len(source))]
   result = nll_bits_per_sample(voc, utterances, batch_size)
   result.update(split=wav_dir or split, step=voc.step,
+                averaged_params=voc.averaged,
                 uniform_bits_per_sample=baselines.UNIFORM_BITS)
   if with_baseline:
     train = input_pipeline.load_split(voc.config, 'train')

@@ -89,6 +89,7 @@ class Vocoder:
     self.config = config
     self.params = params
     self.step = step  # training steps behind these parameters.
+    self.averaged = False  # the Polyak average (train.ema_decay) of them.
     self.mel_config = mel_config(config)
     self.model_config = model_lib.ModelConfig.from_config(config)
     self.net = make_net(config)
@@ -110,7 +111,9 @@ class Vocoder:
     ckpt = checkpoint.Checkpointer(workdir)
     step = ckpt.latest_step() if step is None else step
     params = ckpt.restore_params(step, average)
-    return cls(config, params, step)
+    voc = cls(config, params, step)
+    voc.averaged = average and ckpt.has_ema(step)
+    return voc
 
   def export(self, path) -> None:
     """Writes the parameters only (no optimizer state) as a restorable dir.
