@@ -101,6 +101,9 @@ _GEN_SECONDS = flags.DEFINE_float('generate_seconds', 6.0, 'generate: audio '
                                   'seconds of the utterance (24 kHz).')
 _GEN_SPARSITY = flags.DEFINE_float('generate_sparsity', 0.96, 'generate: '
                                    'sparsity of the pruned matrices.')
+_GEN_DTYPES = flags.DEFINE_list('generate_dtypes', ['float32'], 'generate: '
+                                 'dense rows with R and O1..O4 stored as each '
+                                 'of these (model.matmul_dtype).')
 _VOCODE_WORKDIR = flags.DEFINE_string('vocode_workdir', None, 'generate: a '
                                       'model to time the vocode command with.')
 _VOCODE_SECONDS = flags.DEFINE_float('vocode_seconds', 10.0, 'generate: '
@@ -331,6 +334,13 @@ def generate_rows(hidden: int) -> None:
   row('generate', time_generate(dense, mel, _REPEATS.value), variant='dense',
       nonzero=sparsity_lib.nonzero_count(
           vocoder_lib._weights(dense.net, dense.params)))
+  for dtype in _GEN_DTYPES.value:  # The same weights, stored as `dtype`.
+    if dtype != 'float32':
+      cast = config.copy_and_resolve_references()
+      cast.model.matmul_dtype = dtype
+      row('generate', time_generate(vocoder_lib.Vocoder(cast, dense.params),
+                                    mel, _REPEATS.value),
+          variant='dense', matmul_dtype=dtype)
   z, gates = _GEN_SPARSITY.value, ('R_u', 'R_r', 'R_e')
   for matrices in (gates, gates + ('O1', 'O2', 'O3', 'O4')):
     voc = vocoder_lib.Vocoder(config, dense.params)
