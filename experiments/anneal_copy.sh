@@ -7,6 +7,9 @@
 # ~5 % of the peak at once and decays to the end value; then it scores the
 # copy (test NLL, PESQ-WB / STOI / MCD of 8 utterances) into
 # workdirs/anneal/NAME/eval_test.json. The long run itself is untouched.
+# The copy keeps no Polyak average (train.ema_decay=0), so the annealed
+# params themselves are scored (the long run's average is scored by
+# long_run.sh).
 #
 #   experiments/anneal_copy.sh NAME [ANNEAL_STEPS] [CORE]
 set -euo pipefail
@@ -37,6 +40,7 @@ taskset -c "$core" $py launch.py \
   --config=experiments/wavernn.py:hidden=$hidden,steps=$total \
   --config.data.batch_size=8 --config.model.emphasis=0.85 \
   --config.model.embed_inputs=true --config.train.max_seconds=0 \
+  --config.train.ema_decay=0 \
   --config.train.log_every=100 --config.train.eval_every=$anneal \
   --config.train.ckpt_every=$anneal --workdir="$work"
 taskset -c "$core" $py launch.py --mode=evaluate --workdir="$work" \

@@ -177,8 +177,9 @@ def test_sampler_with_embeddings_matches_numpy_reference():
 
 def test_demo_preset_uses_the_chosen_recipe():
   c = wavernn.get_config('preset=demo')
-  assert (c.data.batch_size, c.model.emphasis, c.model.embed_inputs) == (
-      8, 0.85, True)
+  assert (c.data.batch_size, c.model.emphasis, c.model.embed_inputs,
+          c.train.ema_decay) == (8, 0.85, True, 0.999)
   base = recipes.get_config('')  # The A/B baseline: the old demo recipe.
   assert (base.data.batch_size, base.model.emphasis,
-          base.model.embed_inputs) == (32, 0.0, False)
+          base.model.embed_inputs, base.train.ema_decay) == (32, 0.0, False,
+                                                             0.0)

@@ -107,8 +107,9 @@ def _leaves(tree):
 
 
 def test_polyak_average_follows_its_recurrence_and_resumes(corpus, tmp_path):
-  """ema_t = d ema_{t-1} + (1 - d) params_t from ema_0 = the init, saved
-  with every checkpoint, carried across a resume, sampled by default."""
+  """ema_t = d_t ema_{t-1} + (1 - d_t) params_t, d_t = min(d, (1 + t) /
+  (10 + t)), saved with every checkpoint, carried across a resume, sampled
+  by default."""
   d = 0.75
   workdir = str(tmp_path / 'wd')
   config = tiny_config(corpus, steps=3, ckpt_every=1, ema_decay=d)
@@ -119,11 +120,12 @@ def test_polyak_average_follows_its_recurrence_and_resumes(corpus, tmp_path):
   assert ckpt.all_steps() == [2, 3, 4] and all(
       ckpt.has_ema(s) for s in (2, 3, 4))
   previous = _leaves(ckpt.restore_params(2))
-  for step in (3, 4):
+  for step, d_t in ((3, 4 / 13), (4, 5 / 14)):  # Warm-up: (1+t)/(10+t) < d.
+    assert float(train.ema_decay_at(d, step)) == pytest.approx(d_t)
     params = _leaves(ckpt.restore_params(step, average=False))
     ema = _leaves(ckpt.restore_params(step))
     for e, e_prev, p in zip(ema, previous, params):
-      np.testing.assert_allclose(e, d * e_prev + (1 - d) * p, rtol=1e-5,
+      np.testing.assert_allclose(e, d_t * e_prev + (1 - d_t) * p, rtol=1e-5,
                                  atol=1e-6)
     assert not all(np.allclose(e, p) for e, p in zip(ema, params))
     previous = ema
@@ -135,6 +137,12 @@ def test_polyak_average_follows_its_recurrence_and_resumes(corpus, tmp_path):
   rows = [json.loads(l) for l in open(os.path.join(workdir, 'metrics.jsonl'))]
   assert all(np.isfinite(r['nll_bits_ema']) for r in rows
              if r['split'] == 'validation')
+
+
+def test_polyak_decay_reaches_its_value_after_the_warm_up():
+  assert float(train.ema_decay_at(0.999, 0)) == pytest.approx(0.1)
+  assert float(train.ema_decay_at(0.999, 90)) == pytest.approx(0.91)
+  assert float(train.ema_decay_at(0.999, 10**5)) == pytest.approx(0.999)
 
 
 def test_polyak_average_of_a_pruned_model_is_as_sparse(corpus, tmp_path):

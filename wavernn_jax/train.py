@@ -112,13 +112,25 @@ def _train_step(net, mel_cfg, ctx, tx, state: TrainState, window, mesh,
   return TrainState(state.step + 1, params, opt_state), metrics
 
 
-def _ema_update(decay: float, ema, state: TrainState):
-  """The Polyak average after a step: decay * ema + (1 - decay) * params.
+def ema_decay_at(decay: float, step):
+  """The average's decay after `step` updates: min(decay, (1 + t) / (10 + t)).
 
-  Pruned weights are 0 in the average as in the params (their masks), so
-  the averaged model is exactly as sparse as the trained one.
+  As tf.train.ExponentialMovingAverage with num_updates: early in a run the
+  average forgets the random init quickly (at decay 0.999 a plain average
+  would still hold 5 % of it after 3,000 steps).
   """
-  ema = optax.incremental_update(state.params, ema, 1.0 - decay)
+  return jnp.minimum(decay, (1.0 + step) / (10.0 + step))
+
+
+def _ema_update(decay: float, ema, state: TrainState):
+  """The Polyak average after a step: d * ema + (1 - d) * params.
+
+  d = `ema_decay_at(decay, step)`. Pruned weights are 0 in the average as
+  in the params (their masks), so the averaged model is exactly as sparse
+  as the trained one.
+  """
+  d = ema_decay_at(decay, state.step.astype(jnp.float32))
+  ema = optax.incremental_update(state.params, ema, 1.0 - d)
   masks = sparsity.find_masks(state.opt_state)
   return sparsity.apply_masks(ema, masks) if masks else ema
 
