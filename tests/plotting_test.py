@@ -15,7 +15,8 @@ def test_plot_runs_draws_each_runs_train_and_validation_curves(tmp_path,
     path = tmp_path / f'{label}.jsonl'
     rows = [dict(step=s, split='train', nll_bits=12 - s / 100 + offset)
             for s in (50, 100, 150)]
-    rows.append(dict(step=100, split='validation', nll_bits=11 + offset))
+    rows.append(dict(step=100, split='validation', nll_bits=11 + offset,
+                     **({'nll_bits_ema': 10.9} if label == 'b' else {})))
     path.write_text(''.join(json.dumps(r) + '\n' for r in rows))
     runs[label] = str(path)
   figures = []
@@ -27,6 +28,10 @@ def test_plot_runs_draws_each_runs_train_and_validation_curves(tmp_path,
            for l in ax.get_lines()}
   np.testing.assert_allclose(lines[('a (validation)', 1)], [11.0])
   np.testing.assert_allclose(lines[('b (validation)', 1)], [12.0])
+  # Only the run that kept a Polyak average has its curve.
+  np.testing.assert_allclose(
+      lines[('b (validation, Polyak average)', 1)], [10.9])
+  assert ('a (validation, Polyak average)', 1) not in lines
   trains = sorted(tuple(y) for (label, n), y in lines.items() if n == 3)
   np.testing.assert_allclose(trains, [(11.5, 11.0, 10.5), (12.5, 12.0, 11.5)])
   plt.close('all')

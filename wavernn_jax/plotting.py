@@ -48,6 +48,8 @@ def _nll_curves(jsonl_path: str, x: str = 'step') -> dict:
 
   x: 'step', or a column of the train rows (e.g. 'train_cpu_seconds'); rows
   without it (validation) take the value of the train row of their step.
+  Validation rows of runs with a Polyak average (nll_bits_ema) also give
+  the curve 'validation (average)'.
   """
   curves, rows, at_step = {}, [], {}
   with open(jsonl_path) as f:
@@ -60,6 +62,9 @@ def _nll_curves(jsonl_path: str, x: str = 'step') -> dict:
     value = row[x] if x in row else at_step.get(row['step'])
     if value is not None:
       curves.setdefault(row['split'], []).append((value, row['nll_bits']))
+      if 'nll_bits_ema' in row:
+        curves.setdefault(row['split'] + ' (average)', []).append(
+            (value, row['nll_bits_ema']))
   return curves
 
 
@@ -106,6 +111,10 @@ def plot_runs(runs: dict, png_path: str, x: str = 'step') -> None:
     if 'validation' in curves:
       ax.plot(*zip(*sorted(curves['validation'])), color=color, marker='o',
               label=f'{label} (validation)')
+    if 'validation (average)' in curves:
+      ax.plot(*zip(*sorted(curves['validation (average)'])), color=color,
+              marker='s', ls='--',
+              label=f'{label} (validation, Polyak average)')
   _save_nll_figure(fig, ax, png_path, x)
 
 
