@@ -37,7 +37,9 @@ with O1..O4 too; Subscale (B = --subscale_factor, F = each of
 --subscale_horizons) with a dense and a sparse cell; each with its first
 call (compile + run) and the compile time in it (`timing.CompileTimer`)
 apart, then the best of --repeats timed calls, next to the NumPy step loop
-of the same dense cell measured in the same run. With --vocode_workdir the
+of the same dense cell measured in the same run (with --generate_lpc_orders
+also the dense model with LPC from the mel in the loop, `model.lpc_order`).
+With --vocode_workdir the
 vocode command (`launch.py --mode=vocode`) runs end to end in a fresh
 process on a --vocode_seconds file cut from the test fixture, and its wall
 time, compile time and samples/s are a row too.
@@ -104,6 +106,9 @@ _GEN_SPARSITY = flags.DEFINE_float('generate_sparsity', 0.96, 'generate: '
 _GEN_DTYPES = flags.DEFINE_list('generate_dtypes', ['float32'], 'generate: '
                                  'dense rows with R and O1..O4 stored as each '
                                  'of these (model.matmul_dtype).')
+_GEN_LPC = flags.DEFINE_list('generate_lpc_orders', [], 'generate: also '
+                             'the dense model with each of these LPC orders '
+                             '(model.lpc_order; random weights).')
 _VOCODE_WORKDIR = flags.DEFINE_string('vocode_workdir', None, 'generate: a '
                                       'model to time the vocode command with.')
 _VOCODE_SECONDS = flags.DEFINE_float('vocode_seconds', 10.0, 'generate: '
@@ -341,6 +346,12 @@ def generate_rows(hidden: int) -> None:
       row('generate', time_generate(vocoder_lib.Vocoder(cast, dense.params),
                                     mel, _REPEATS.value),
           variant='dense', matmul_dtype=dtype)
+  for order in map(int, _GEN_LPC.value):  # LPC in the loop (its own init).
+    with_lpc = config.copy_and_resolve_references()
+    with_lpc.model.lpc_order = order
+    row('generate', time_generate(vocoder_lib.Vocoder.from_config(with_lpc),
+                                  mel, _REPEATS.value),
+        variant='dense', lpc_order=order)
   z, gates = _GEN_SPARSITY.value, ('R_u', 'R_r', 'R_e')
   for matrices in (gates, gates + ('O1', 'O2', 'O3', 'O4')):
     voc = vocoder_lib.Vocoder(config, dense.params)

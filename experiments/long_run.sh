@@ -28,10 +28,14 @@ py=.venv/bin/python
 # evaluation scores the average, then the trained params (--noaverage).
 recipe=(--config.data.batch_size=8 --config.model.emphasis=0.85
         --config.model.embed_inputs=true --config.train.ema_decay=0.999)
+# dense384_lpc (session 4, A/B round 5): the same with LPC from the mel
+# (model.lpc_order=16: the excitation is modelled, LPCNet's noise shaping).
 config_for() {
   case "$1" in
     dense384) echo "--config=experiments/wavernn.py:hidden=384,steps=200000" ;;
-    *) echo "error: unknown long run '$1'; use dense384." >&2; exit 1 ;;
+    dense384_lpc) echo "--config=experiments/wavernn.py:hidden=384,steps=200000 --config.model.lpc_order=16" ;;
+    *) echo "error: unknown long run '$1'; use dense384 or dense384_lpc." >&2
+       exit 1 ;;
   esac
 }
 config=$(config_for "$name")
@@ -47,7 +51,8 @@ fi
 spent=$($py -c "from wavernn_jax import history; print(history.last_value('$work/metrics.jsonl', 'train_cpu_seconds'))")
 total=$($py -c "print($spent + $budget)")
 echo "Training $name on core $core: $spent CPU-s so far, up to $total."
-taskset -c "$core" $py launch.py "$config" "${recipe[@]}" --workdir="$work" \
+# shellcheck disable=SC2086  # $config is one or more flags.
+taskset -c "$core" $py launch.py $config "${recipe[@]}" --workdir="$work" \
   --config.train.max_seconds=0 --config.train.max_cpu_seconds="$total" \
   --config.train.log_every=100 --config.train.eval_every=1000 \
   --config.train.ckpt_every=1000

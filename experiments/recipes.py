@@ -58,6 +58,11 @@ RECIPES = (
     # far worse than annealed ones (RESULTS, the long run).
     ('batch8+emphasis+embed+ema0.999',
      dict(_B8, **_EE, **{'train.ema_decay': 0.999})),
+    # Round 5: LPCNet's noise shaping in full on the adopted recipe: the
+    # excitation after order-16 LPC computed from the mel is modelled
+    # (`model.lpc_order`), s_{t-1} and p_t are inputs.
+    ('batch8+emphasis+embed+ema0.999+lpc16',
+     dict(_B8, **_EE, **{'train.ema_decay': 0.999, 'model.lpc_order': 16})),
 )
 
 

@@ -59,6 +59,10 @@ OPTIONS = {
     'mulaw': {'model.mulaw': True, 'model.emphasis': 0.85},
     'all': {'model.emphasis': 0.85, 'model.embed_inputs': True,
             'model.upsample': 'linear', 'model.cond_res_blocks': 1},
+    'lpc': {'model.lpc_order': 16, 'model.emphasis': 0.85,
+            'model.embed_inputs': True},
+    'lpc_linear': {'model.lpc_order': 4, 'model.emphasis': 0.85,
+                   'model.upsample': 'linear'},
 }
 
 

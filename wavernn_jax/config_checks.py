@@ -50,6 +50,9 @@ def validate(config) -> None:
     _require(config.model.get('upsample', 'repeat') == 'repeat',
              'variant=subscale folds frame-rate conditioning; set '
              'model.upsample=repeat.')
+    _require(not config.model.get('lpc_order', 0),
+             'variant=subscale generates 16 samples at once, so no sample '
+             'has its past for LPC; set model.lpc_order=0.')
     _check_subscale(config)
   if config.get('sparsity') is not None and config.sparsity.enabled:
     _check_sparsity(config)

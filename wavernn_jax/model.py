@@ -24,6 +24,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from wavernn_jax import lpc
+from wavernn_jax import mel as mel_lib
 from wavernn_jax import quantization
 
 Weights = dict[str, Any]
@@ -61,6 +63,8 @@ class ModelConfig:
   embed_inputs: bool = False  # bytes in as learned embeddings, not scalars.
   emphasis: float = 0.0  # pre-emphasis alpha of the modelled signal (0: off).
   mulaw: bool = False  # ablation: 8-bit mu-law codes, not 16-bit samples.
+  lpc_order: int = 0  # K: model the excitation after LPC from the mel (0: off).
+  mel: mel_lib.MelConfig | None = None  # the features (lpc_order > 0 needs it).
   matmul_dtype: str = 'float32'  # R and O1..O4 in products: float32 | bfloat16.
 
   def __post_init__(self):
@@ -78,6 +82,14 @@ class ModelConfig:
     if self.matmul_dtype not in ('float32', 'bfloat16'):
       raise ValueError(f'matmul_dtype={self.matmul_dtype!r} is unknown; use '
                        'float32 or bfloat16.')
+    if not 0 <= self.lpc_order <= 32:
+      raise ValueError(f'lpc_order={self.lpc_order} must be in [0, 32] '
+                       '(0: off; LPCNet uses 16).')
+    if self.lpc_order and (not self.conditional or self.mulaw
+                           or self.mel is None):
+      raise ValueError('lpc_order > 0 computes the LPC from the mel: it '
+                       'needs conditional=True, mulaw=False and the mel '
+                       'config (ModelConfig.from_config).')
     if self.cond_res_blocks < 0:
       raise ValueError(f'cond_res_blocks={self.cond_res_blocks} must be >= 0.')
 
@@ -99,6 +111,8 @@ class ModelConfig:
                embed_inputs=m.get('embed_inputs', False),
                emphasis=m.get('emphasis', 0.0),
                mulaw=m.get('mulaw', False),
+               lpc_order=m.get('lpc_order', 0),
+               mel=mel_lib.MelConfig(**config.mel.to_dict()),
                matmul_dtype=m.get('matmul_dtype', 'float32'))
 
 
@@ -119,12 +133,14 @@ def recur(w: Weights, h_BxH):
   return rh_BxG.reshape(h_BxH.shape[0], 3, 2, -1)
 
 
-def input_term(w: Weights, xin_xG, prev_c, prev_f):
+def input_term(w: Weights, xin_xG, prev_c, prev_f, sig_x2=None):
   """I* [c_{t-1}, f_{t-1}] + conditioning + bias, reshaped [..., 3, 2, H2].
 
   Leading dims of `xin_xG` broadcast against those of the previous bytes.
   With embedded inputs (`E_prev` in w) the bytes select rows of learned
-  tables instead of scaling the columns of `I_prev`.
+  tables instead of scaling the columns of `I_prev`. With LPC (`I_lpc` in
+  w) the bytes are the previous excitation's and `sig_x2` adds the signal
+  side, [s_{t-1}, p_t] * lpc.INPUT_SCALE (LPCNet's inputs).
   """
   if 'E_prev' in w:
     x_xG = xin_xG + w['E_prev'][0][prev_c] + w['E_prev'][1][prev_f]
@@ -132,7 +148,26 @@ def input_term(w: Weights, xin_xG, prev_c, prev_f):
     prev_x2 = jnp.stack([quantization.scale(prev_c),
                          quantization.scale(prev_f)], axis=-1)
     x_xG = xin_xG + prev_x2 @ w['I_prev']
+  if sig_x2 is not None:
+    x_xG = x_xG + sig_x2 @ w['I_lpc']
   return x_xG.reshape(x_xG.shape[:-1] + (3, 2, -1))
+
+
+def lpc_inputs(s_prev, p):
+  """The signal-side inputs [..., 2] of `input_term` with LPC."""
+  return jnp.stack([s_prev, p], -1).astype(jnp.float32) * lpc.INPUT_SCALE
+
+
+def split_lpc(w: Weights, xin_BxU):
+  """Frame inputs -> (conditioning terms, LPC coefficients [B, K] or None).
+
+  With LPC, `WaveRNN.condition` appends each frame's K coefficients to its
+  terms (G or 2G columns, K < G), so chunking and folding carry them along.
+  """
+  if 'I_lpc' not in w:
+    return xin_BxU, None
+  k = xin_BxU.shape[-1] % w['b_I'].shape[-1]
+  return xin_BxU[..., :-k], xin_BxU[..., -k:]
 
 
 def c_term(w: Weights, c):
@@ -196,10 +231,10 @@ def fine(w: Weights, h_BxH, rh_Bx3x2xH2, x_Bx3x2xH2, c_B):
   return yf_BxH2, head(w, yf_BxH2, 'O3', 'O4')
 
 
-def cell(w: Weights, h_BxH, xin_BxG, prev_c_B, prev_f_B, c_B):
+def cell(w: Weights, h_BxH, xin_BxG, prev_c_B, prev_f_B, c_B, sig_Bx2=None):
   """One step as the sampler takes it: new state [B, H], logits [B, 2, 256]."""
   rh = recur(w, h_BxH)
-  x = input_term(w, xin_BxG, prev_c_B, prev_f_B)
+  x = input_term(w, xin_BxG, prev_c_B, prev_f_B, sig_Bx2)
   yc, logits_c = coarse(w, h_BxH, rh, x)
   yf, logits_f = fine(w, h_BxH, rh, x, c_B)
   return jnp.concatenate([yc, yf], -1), jnp.stack([logits_c, logits_f], 1)
@@ -248,6 +283,8 @@ class WaveRNN(nn.Module):
       # Masked part of I*: c_t reaches only the fine halves of u, r, e.
       self.I_c = self.param('I_c', _matrix_init, (1, 3 * h2))
     self.b_I = self.param('b_I', nn.initializers.zeros, (3 * h,))
+    if self.cfg.lpc_order:  # [s_{t-1}, p_t] -> gates.
+      self.I_lpc = self.param('I_lpc', _matrix_init, (2, 3 * h))
     for name, shape in (('O1', (h2, h2)), ('O2', (h2, 256)),
                         ('O3', (h2, h2)), ('O4', (h2, 256))):
       setattr(self, name, self.param(name, _matrix_init, shape))
@@ -261,6 +298,8 @@ class WaveRNN(nn.Module):
     inputs = ['E_prev', 'E_c'] if self.cfg.embed_inputs else ['I_prev', 'I_c']
     names = ['R'] + inputs + ['b_I', 'O1', 'O2', 'O3', 'O4', 'b_O1', 'b_O2',
                               'b_O3', 'b_O4']
+    if self.cfg.lpc_order:
+      names.append('I_lpc')
     w = {n: getattr(self, n) for n in names}
     if self.cfg.matmul_dtype == 'bfloat16':  # f32 master weights, bf16 products.
       w.update({n: w[n].astype(jnp.bfloat16) for n in ('R', 'O1', 'O2', 'O3',
@@ -272,7 +311,8 @@ class WaveRNN(nn.Module):
 
     Returns:
       [B, F, G]; with upsample='linear' [B, F, 2G]: each frame's terms and
-      the step to the next frame's (0 after the last frame).
+      the step to the next frame's (0 after the last frame). With LPC the
+      frame's K coefficients follow (`split_lpc`).
     """
     if not self.cfg.conditional:
       return jnp.broadcast_to(self.b_I, (batch, frames, 3 * self.cfg.hidden))
@@ -280,6 +320,9 @@ class WaveRNN(nn.Module):
     if self.cfg.upsample == 'linear':
       nxt = jnp.concatenate([x[:, 1:], x[:, -1:]], axis=1)
       x = jnp.concatenate([x, nxt - x], axis=-1)
+    if self.cfg.lpc_order:
+      x = jnp.concatenate([x, lpc.from_mel(
+          mel_BxFxM, self.cfg.mel, self.cfg.lpc_order, self.cfg.emphasis)], -1)
     return x
 
   def __call__(self, audio_BxT, mel_BxFxM=None, context_frames: int = 0,
@@ -287,7 +330,8 @@ class WaveRNN(nn.Module):
     """Teacher-forced ln-probs of every sample.
 
     Args:
-      audio_BxT: int16 audio, T = F * P.
+      audio_BxT: int16 audio, T = F * P (pre-emphasised when the model is;
+        with LPC the scores are those of its excitation, the same numbers).
       mel_BxFxM: log-mel frames (None when unconditional).
       context_frames: frames at each end of the window that only give
         context (training crops); their samples are not scored, except the
@@ -303,25 +347,35 @@ class WaveRNN(nn.Module):
     """
     p, ctx = self.cfg.hop_length, context_frames
     b, t = audio_BxT.shape
-    xin_BxFxG = self.condition(mel_BxFxM, b, t // p)
+    w = dict(self.weights(), **(cell_weights or {}))
+    xin_BxFxG, a_BxFxK = split_lpc(w, self.condition(mel_BxFxM, b, t // p))
+    sig_BxTx2 = None
+    if a_BxFxK is not None:  # Score the excitation; s and p are inputs.
+      s_BxT = audio_BxT
+      audio_BxT, p_BxT = lpc.residual(s_BxT, a_BxFxK, p)
+      s_prev = jnp.pad(s_BxT[:, :-1], ((0, 0), (1, 0)))
+      sig_BxTx2 = lpc_inputs(s_prev, p_BxT)
     if ctx:
       xin_BxFxG = xin_BxFxG[:, ctx:-ctx]
       prev_B = audio_BxT[:, ctx * p - 1]
       audio_BxT = audio_BxT[:, ctx * p:-ctx * p]
+      if sig_BxTx2 is not None:
+        sig_BxTx2 = sig_BxTx2[:, ctx * p:-ctx * p]
     else:
       prev_B = jnp.zeros((b,), jnp.int16)
-    return teacher_forced(dict(self.weights(), **(cell_weights or {})),
-                          audio_BxT, xin_BxFxG, prev_B, return_logits)
+    return teacher_forced(w, audio_BxT, xin_BxFxG, prev_B, return_logits,
+                          sig_BxTx2)
 
 
 def teacher_forced(w: Weights, audio_BxT, xin_BxFxG, prev_B,
-                   return_logits=False):
+                   return_logits=False, sig_BxTx2=None):
   """Teacher-forced ln P of every sample, frame by frame.
 
   With the inputs known, only the recurrence (R h and the gates) is
   sequential: per frame, the input terms of its P steps (with c_t into the
   fine halves) are computed at once, the P steps of `gru` are scanned, and
   the heads run on the P new states at once. Same functions as `cell`.
+  `sig_BxTx2`: the LPC inputs of every sample (`lpc_inputs`), or None.
   """
   b, t = audio_BxT.shape
   f = xin_BxFxG.shape[1]
@@ -332,6 +386,8 @@ def teacher_forced(w: Weights, audio_BxT, xin_BxFxG, prev_B,
   to_steps = lambda x: x.T.reshape(f, p, b)  # [B, T] -> [F, P, B].
   steps = (to_steps(c_BxT1[:, :-1]), to_steps(f_BxT1[:, :-1]),
            to_steps(c_BxT1[:, 1:]), to_steps(f_BxT1[:, 1:]))
+  if sig_BxTx2 is not None:  # [B, T, 2] -> [F, P, B, 2].
+    steps += (jnp.moveaxis(sig_BxTx2, 0, 1).reshape(f, p, b, 2),)
 
   def recurrence(h_BxH, x_Bx3x2xH2):
     h_Bx2xH2 = gru(h_BxH.reshape(b, 2, -1), recur(w, h_BxH), x_Bx3x2xH2)
@@ -339,8 +395,8 @@ def teacher_forced(w: Weights, audio_BxT, xin_BxFxG, prev_B,
     return h_BxH, h_BxH
 
   def frame_step(h_BxH, inputs):
-    xin_BxU, (pc, pf, c, fi) = inputs
-    x_PxBx3x2xH2 = input_term(w, frame_inputs(w, xin_BxU, p), pc, pf)
+    xin_BxU, (pc, pf, c, fi, *sig) = inputs
+    x_PxBx3x2xH2 = input_term(w, frame_inputs(w, xin_BxU, p), pc, pf, *sig)
     x_PxBx3x2xH2 = x_PxBx3x2xH2.at[..., 1, :].add(c_term(w, c))
     h_BxH, h_PxBxH = jax.lax.scan(recurrence, h_BxH, x_PxBx3x2xH2)
     logits_c = head(w, h_PxBxH[..., :hidden // 2], 'O1', 'O2')

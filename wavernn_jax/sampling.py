@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from wavernn_jax import lpc
 from wavernn_jax import model
 from wavernn_jax import quantization
 
@@ -32,10 +33,14 @@ def _log_prob(logits_Bx256, idx_B):
   return jnp.take_along_axis(lp, idx_B[:, None], axis=1)[:, 0]
 
 
-def initial_carry(batch: int, hidden: int):
-  """Sampler state before the first sample: zero state, silent previous."""
+def initial_carry(batch: int, hidden: int, lpc_order: int = 0):
+  """Sampler state before the first sample: zero state, silent previous.
+
+  The last item holds the signal's previous `lpc_order` samples (LPC).
+  """
   silence_c, silence_f = quantization.split(jnp.zeros((batch,), jnp.int16))
-  return (jnp.zeros((batch, hidden), jnp.float32), silence_c, silence_f)
+  return (jnp.zeros((batch, hidden), jnp.float32), silence_c, silence_f,
+          jnp.zeros((batch, lpc_order), jnp.int32))
 
 
 @functools.partial(jax.jit, static_argnames=('hop',))
@@ -61,35 +66,53 @@ def sample(w: model.Weights, xin_BxFxG, key, temperature, hop: int,
   """
   b, f, _ = xin_BxFxG.shape
   if carry is None:
-    carry = initial_carry(b, w['R'].shape[0])
+    order = split_order(w, xin_BxFxG)
+    carry = initial_carry(b, w['R'].shape[0], order)
 
-  def sample_step(carry, u_Bx2, xin_BxG):
-    h, pc, pf = carry
+  def sample_step(carry, u_Bx2, xin_BxG, a_BxK):
+    h, pc, pf, hist_BxK = carry
+    sig = p = None
+    if a_BxK is not None:  # LPC: draw the excitation e_t, output s_t.
+      p = lpc.predict(a_BxK, hist_BxK)
+      sig = model.lpc_inputs(hist_BxK[:, 0], p)
     rh = model.recur(w, h)
-    x = model.input_term(w, xin_BxG, pc, pf)
+    x = model.input_term(w, xin_BxG, pc, pf, sig)
     yc, logits_c = model.coarse(w, h, rh, x)
     c = _draw(logits_c, u_Bx2[:, 0], temperature)
     yf, logits_f = model.fine(w, h, rh, x, c)
     fi = _draw(logits_f, u_Bx2[:, 1], temperature)
     lp = _log_prob(logits_c, c) + _log_prob(logits_f, fi)
     h = jnp.concatenate([yc, yf], axis=-1)
-    return (h, c, fi), (quantization.combine(c, fi), lp)
+    out = quantization.combine(c, fi)
+    if a_BxK is not None:
+      s = jnp.clip(out.astype(jnp.int32) + p, -32768, 32767)
+      hist_BxK = jnp.concatenate([s[:, None], hist_BxK[:, :-1]], axis=1)
+      out = s.astype(jnp.int16)
+    return (h, c, fi, hist_BxK), (out, lp)
 
   def frame_step(carry, frame_inputs):
     index, xin_BxU = frame_inputs
     u_PxBx2 = jax.random.uniform(jax.random.fold_in(key, index), (hop, b, 2))
+    xin_BxU, a_BxK = model.split_lpc(w, xin_BxU)
     # Upsampled once per frame, outside the per-sample step.
     xin = model.frame_inputs(w, xin_BxU, hop)
     if xin.ndim == 3:  # [P, B, G]: one row per sample.
-      return jax.lax.scan(lambda c, ux: sample_step(c, *ux), carry,
+      return jax.lax.scan(lambda c, ux: sample_step(c, *ux, a_BxK), carry,
                           (u_PxBx2, xin))
-    return jax.lax.scan(lambda c, u: sample_step(c, u, xin), carry, u_PxBx2)
+    return jax.lax.scan(lambda c, u: sample_step(c, u, xin, a_BxK), carry,
+                        u_PxBx2)
 
   carry, (audio, lp) = jax.lax.scan(
       frame_step, carry,
       (first_frame + jnp.arange(f), jnp.swapaxes(xin_BxFxG, 0, 1)))
   to_bt = lambda x: x.reshape(f * hop, b).T
   return to_bt(audio), to_bt(lp), carry
+
+
+def split_order(w: model.Weights, xin_BxFxU) -> int:
+  """K, the LPC coefficients per frame that `xin` carries (0 without LPC)."""
+  _, a = model.split_lpc(w, xin_BxFxU)
+  return 0 if a is None else a.shape[-1]
 
 
 def fold(xin_1xFxG, target: int, overlap: int):

@@ -296,7 +296,8 @@ class Vocoder:
       return out
     key, temperature = jax.random.key(seed), jnp.float32(temperature)
     # Draws depend on the frame index only: chunking never changes them.
-    carry = sampling.initial_carry(b, self.model_config.hidden)
+    carry = sampling.initial_carry(b, self.model_config.hidden,
+                                   self.model_config.lpc_order)
     audio, lp, start = [], [], 0
     for size in sizes:
       a, l, carry = sampling.sample(w, xin_BxFxG[:, start:start + size], key,

@@ -1,0 +1,149 @@
+"""LPC from the mel (`model.lpc_order`, issue 11): the Levinson recursion
+against a direct solve, the integer predictor against int64 arithmetic, the
+excitation round trip, and training/sampling agreement with a real filter."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from experiments import wavernn
+from wavernn_jax import config_checks
+from wavernn_jax import lpc
+from wavernn_jax import mel as mel_lib
+from wavernn_jax import model as model_lib
+from wavernn_jax import vocoder as vocoder_lib
+
+CFG = mel_lib.MelConfig()
+
+
+def _resonant(n, seed=0, batch=1, poles=((0.97, 500.0), (0.9, 2200.0))):
+  """Speech-like int16 audio: white noise through two resonances."""
+  rng = np.random.default_rng(seed)
+  x = rng.normal(size=(batch, n)) * 300.0
+  for radius, hz in poles:
+    theta = 2 * np.pi * hz / CFG.sample_rate
+    a1, a2 = 2 * radius * np.cos(theta), -radius ** 2
+    y = np.zeros_like(x)
+    for t in range(n):
+      y[:, t] = x[:, t] + a1 * y[:, t - 1] * (t > 0) + a2 * y[:, t - 2] * (t > 1)
+    x = y
+  x *= 6000.0 / x.std()
+  return np.clip(np.round(x), -32768, 32767).astype(np.int16)
+
+
+def test_levinson_solves_the_normal_equations():
+  rng = np.random.default_rng(1)
+  sig = rng.normal(size=4000)
+  sig = np.convolve(sig, [1.0, 0.8, -0.3, 0.2])  # Coloured, full rank.
+  r = np.array([sig[:len(sig) - k] @ sig[k:] for k in range(9)])
+  a = np.asarray(lpc.levinson(jnp.asarray(r, jnp.float32), 8))
+  toeplitz = r[np.abs(np.arange(8)[:, None] - np.arange(8)[None, :])]
+  np.testing.assert_allclose(a, np.linalg.solve(toeplitz, r[1:]), rtol=1e-3,
+                             atol=1e-4)
+
+
+def test_levinson_order_one_by_hand():
+  # a_1 = r1 / r0 for a first-order predictor.
+  a = lpc.levinson(jnp.array([[4.0, 3.0]]), 1)
+  np.testing.assert_allclose(np.asarray(a), [[0.75]])
+
+
+def test_predict_is_exact_integer_arithmetic_at_the_extremes():
+  rng = np.random.default_rng(2)
+  k = 16
+  a_q = rng.integers(-lpc.COEF_MAX, lpc.COEF_MAX + 1, size=(5000, k))
+  a_q[:4] = lpc.COEF_MAX  # Largest coefficients ...
+  a_q[4:8] = -lpc.COEF_MAX
+  hist = rng.integers(-32768, 32768, size=(5000, k))
+  hist[:8:2], hist[1:8:2] = -32768, 32767  # ... times full-scale samples.
+  got = np.asarray(lpc.predict(jnp.asarray(a_q / 2.0 ** lpc.COEF_BITS,
+                                           jnp.float32),
+                               jnp.asarray(hist, jnp.int32)))
+  total = (a_q.astype(np.int64) * hist).sum(-1)  # Exact, in int64.
+  ref = np.clip((total + 2 ** (lpc.COEF_BITS - 1)) >> lpc.COEF_BITS,
+                -32768, 32767)  # round half up, then int16 range.
+  np.testing.assert_array_equal(got, ref)
+  # Hand-computed: 0.5 * 3 + 0.25 * (-2) = 1.0; 0.5 * 1 = 0.5 rounds up.
+  np.testing.assert_array_equal(
+      np.asarray(lpc.predict(jnp.array([[0.5, 0.25], [0.5, 0.0]]),
+                             jnp.array([[3, -2], [1, 7]]))), [1, 1])
+
+
+@pytest.mark.parametrize('emphasis', [0.0, 0.85])
+def test_excitation_round_trip_is_exact_and_shapes_the_spectrum(emphasis):
+  audio = _resonant(200 * 40, batch=2)
+  mel = mel_lib.log_mel(audio / 32768.0, CFG)
+  a = lpc.from_mel(mel, CFG, 16, emphasis)
+  # Q12 grid, and a filter that predicts the resonant signal well.
+  np.testing.assert_array_equal(np.asarray(a) * 4096,
+                                np.round(np.asarray(a) * 4096))
+  e, p = lpc.residual(jnp.asarray(audio), a, 200)
+  gain_db = 10 * np.log10((audio.astype(float) ** 2).mean() /
+                          (np.asarray(e, float) ** 2).mean())
+  assert gain_db > 10, gain_db
+  np.testing.assert_array_equal(
+      np.asarray(e, np.int64),
+      np.clip(audio.astype(np.int64) - np.asarray(p), -32768, 32767))
+  np.testing.assert_array_equal(np.asarray(lpc.synthesise(e, a, 200)), audio)
+
+
+def test_synthesis_of_extreme_excitations_clips_and_never_wraps():
+  rng = np.random.default_rng(3)
+  e = rng.integers(-32768, 32768, size=(2, 200 * 4)).astype(np.int16)
+  a = jnp.full((2, 4, 16), 1.5)  # Far from stable: s saturates.
+  s = np.asarray(lpc.synthesise(jnp.asarray(e), a, 200), np.int64)
+  hist, ref = np.zeros((2, 16), np.int64), np.zeros_like(s)
+  for t in range(s.shape[1]):  # int64 reference with explicit clipping.
+    total = (6144 * hist).sum(-1)  # 1.5 = 6144 / 4096.
+    p = np.clip((total + 2048) >> 12, -32768, 32767)
+    ref[:, t] = np.clip(e[:, t] + p, -32768, 32767)
+    hist = np.concatenate([ref[:, t:t + 1], hist[:, :-1]], 1)
+  np.testing.assert_array_equal(s, ref)
+  assert s.min() == -32768 or s.max() == 32767  # The clipping was reached.
+
+
+def _lpc_vocoder(**overrides):
+  config = wavernn.get_config('preset=tiny')
+  config.model.update(lpc_order=16, emphasis=0.85, **overrides)
+  config_checks.validate(config)
+  v = vocoder_lib.Vocoder.from_config(config, seed=0)
+  v.params = jax.tree_util.tree_map(lambda x: x * 3.0, v.params)
+  # Favour small excitations (coarse bytes 127/128) so the test is about
+  # the filter, not about clipping saturated random draws.
+  b = v.params['params']['b_O2']
+  v.params['params']['b_O2'] = b.at[127:129].add(40.0)
+  return v
+
+
+@pytest.mark.parametrize('upsample', ['repeat', 'linear'])
+def test_generate_agrees_with_log_prob_through_a_real_filter(upsample):
+  voc = _lpc_vocoder(upsample=upsample)
+  wave = _resonant(voc.hop_length * 8, seed=4, batch=2)
+  mel = voc.mel(wave)
+  xin = vocoder_lib._conditioning(voc.net, 2, 8, voc.params, mel)
+  _, a = model_lib.split_lpc(vocoder_lib._weights(voc.net, voc.params), xin)
+  assert a.shape == (2, 8, 16) and float(jnp.abs(a).max()) > 0.5
+  audio, lp = voc.generate(mel, seed=5)
+  assert audio.dtype == np.int16
+  np.testing.assert_allclose(lp, voc.log_prob(audio, mel), rtol=1e-4,
+                             atol=1e-4)
+  # With |a| > 0.5 the filter is in the loop: a sampler that returned its
+  # excitation draws instead of s = e + p would not score the same.
+  w = voc.params['params']
+  assert w['I_lpc'].shape == (2, 3 * voc.model_config.hidden)
+
+
+def test_lpc_options_that_cannot_work_are_refused_in_one_line():
+  config = wavernn.get_config('variant=subscale,preset=tiny')
+  config.model.lpc_order = 16
+  with pytest.raises(config_checks.ConfigError) as e:
+    config_checks.validate(config)
+  assert 'lpc_order=0' in str(e.value) and '\n' not in str(e.value)
+  for bad in (dict(mulaw=True), dict(lpc_order=33)):
+    config = wavernn.get_config('preset=tiny')
+    config.model.update(lpc_order=16)
+    config.model.update(**bad)
+    with pytest.raises(config_checks.ConfigError) as e:
+      config_checks.validate(config)
+    assert 'lpc_order' in str(e.value) and '\n' not in str(e.value)

@@ -1,0 +1,149 @@
+"""Linear prediction from the mel frames (LPCNet-style noise shaping).
+
+With `model.lpc_order` = K > 0 the network models the excitation
+e_t = s_t - p_t of the (pre-emphasised) signal s, where the prediction
+p_t = round(sum_k a_k s_{t-k}) uses K coefficients computed from the
+conditioning mel frame of sample t (Valin & Skoglund 2019, LPCNet: "the
+LPC ... computed from the cepstrum"; here from our log-mel). The sampler
+draws e_t and outputs s_t = e_t + p_t, so the noise of sampling is shaped by
+the synthesis filter 1 / A(z): it follows the spectral envelope of the mel
+instead of lying flat under it. As with pre-emphasis, every quantity is an
+integer, and s <-> e is a bijection of int16 sequences wherever e and p fit
+in int16: the NLL of e is the NLL of s.
+
+From mel to coefficients (per frame, all in JAX): the band magnitudes
+mel_m / sum_k W_mk (the filter's area), interpolated linearly in Hz between
+band centres to the FFT bins; squared, times the emphasis filter's response
+|1 - alpha e^{-jw}|^2 and with a white floor 40 dB below the mean (so the
+filter stays well conditioned in silence); inverse FFT to the
+autocorrelation; Levinson-Durbin.
+
+Shapes: B batch, F frames, M mel bins, K order, T samples, P hop.
+"""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from wavernn_jax import mel as mel_lib
+
+COEF_BITS = 12  # Coefficients are multiples of 2^-12 ...
+COEF_MAX = 2 ** 16 - 1  # ... with |a_k| < 16.
+NOISE_FLOOR = 1e-4  # White floor added to the power spectrum (-40 dB).
+INPUT_SCALE = 1.0 / 4096  # s_{t-1} and p_t as cell inputs (RMS ~0.3).
+
+
+@functools.lru_cache(maxsize=8)
+def _band_to_bins(cfg: mel_lib.MelConfig) -> np.ndarray:
+  """[M, K] map from band magnitudes to FFT-bin magnitudes.
+
+  Band m's magnitude is mel_m / sum_k W_mk; bins between two band centres
+  interpolate linearly in Hz, bins beyond the outer centres take the edge
+  band's value.
+  """
+  weights = mel_lib.mel_filterbank(cfg)
+  area_M = weights.sum(1)
+  centres = (weights * np.linspace(0, cfg.sample_rate / 2,
+                                   weights.shape[1])).sum(1) / area_M
+  fft_hz = np.linspace(0, cfg.sample_rate / 2, cfg.n_fft // 2 + 1)
+  eye = np.eye(cfg.n_mels)
+  interp_MxK = np.stack([np.interp(fft_hz, centres, eye[m])
+                         for m in range(cfg.n_mels)])
+  return (interp_MxK / area_M[:, None]).astype(np.float32)
+
+
+def levinson(r_xK1, order: int):
+  """Predictor coefficients a [..., K] from autocorrelations r [..., K + 1].
+
+  s_t ~ sum_k a_k s_{t-k} (k = 1..K) minimises the prediction error of a
+  signal with autocorrelation r (Levinson-Durbin recursion).
+  """
+  a = jnp.zeros(r_xK1.shape[:-1] + (order,), r_xK1.dtype)
+  err = r_xK1[..., 0]
+  for i in range(order):
+    acc = r_xK1[..., i + 1] - jnp.sum(a[..., :i] * r_xK1[..., i:0:-1], -1)
+    k = acc / err
+    prev = a[..., :i]
+    a = a.at[..., :i].set(prev - k[..., None] * prev[..., ::-1])
+    a = a.at[..., i].set(k)
+    err = err * (1.0 - k * k)
+  return a
+
+
+def from_mel(mel_BxFxM, cfg: mel_lib.MelConfig, order: int,
+             emphasis: float = 0.0):
+  """LPC coefficients a [B, F, K] of each frame's (emphasised) spectrum."""
+  mag_BxFxK = jnp.exp(mel_BxFxM) @ _band_to_bins(cfg)
+  power = mag_BxFxK * mag_BxFxK
+  if emphasis:
+    w = np.linspace(0, np.pi, cfg.n_fft // 2 + 1)
+    power = power * (1.0 + emphasis ** 2 - 2.0 * emphasis * np.cos(w))
+  power = power + NOISE_FLOOR * power.mean(-1, keepdims=True)
+  r = jnp.fft.irfft(power, n=cfg.n_fft, axis=-1)[..., :order + 1]
+  return jax.lax.stop_gradient(quantise(levinson(r, order)))
+
+
+def quantise(a_xK):
+  """Coefficients on the Q12 grid (multiples of 1/4096), |a_k| < 16."""
+  return jnp.clip(jnp.round(a_xK * 2.0 ** COEF_BITS), -COEF_MAX,
+                  COEF_MAX) / 2.0 ** COEF_BITS
+
+
+def predict(a_xK, hist_xK):
+  """p_t = round(sum_k a_k s_{t-k}), int32 in int16 range.
+
+  hist[..., k-1] = s_{t-k} (integers). Exact integer arithmetic on the Q12
+  coefficients (`quantise`), so the vectorised encoder (`residual`) and the
+  sampler's step give the same p_t whatever order or fused multiply-adds
+  XLA picks for each shape: in float32 they differ by one now and then,
+  and a single differing p_t derails the synthesis filter from there on.
+  Each s splits into bytes (s = 256 hi + lo) so no int32 sum overflows.
+  """
+  a_q = jnp.round(a_xK * 2.0 ** COEF_BITS).astype(jnp.int32)
+  s = hist_xK.astype(jnp.int32)
+  acc_hi = jnp.sum(a_q * (s >> 8), -1)  # |.| < 16 * 2^16 * 2^7 = 2^27.
+  acc_lo = jnp.sum(a_q * (s & 255), -1)  # |.| < 16 * 2^16 * 2^8 = 2^28.
+  # round((256 acc_hi + acc_lo) / 2^12) without forming 256 acc_hi.
+  shift = COEF_BITS - 8
+  rest = ((acc_hi & (2 ** shift - 1)) << 8) + acc_lo + 2 ** (COEF_BITS - 1)
+  p = (acc_hi >> shift) + (rest >> COEF_BITS)
+  return jnp.clip(p, -32768, 32767)
+
+
+def history(signal_BxT, order: int):
+  """s_{t-1..t-K} of every sample, int32 [B, T, K] (zeros before t = 0)."""
+  s = signal_BxT.astype(jnp.int32)
+  t = s.shape[1]
+  padded = jnp.pad(s, ((0, 0), (order, 0)))
+  return jnp.stack([padded[:, order - k:order - k + t]
+                    for k in range(1, order + 1)], -1)
+
+
+def residual(signal_BxT, a_BxFxK, hop: int):
+  """The excitation e (int16 [B, T]) and prediction p (int32 [B, T]).
+
+  e_t = s_t - p_t, clipped to int16; the sampler inverts it step by step
+  (s_t = e_t + p_t, clipped).
+  """
+  a_BxTxK = jnp.repeat(a_BxFxK, hop, axis=1)
+  p_BxT = predict(a_BxTxK, history(signal_BxT, a_BxFxK.shape[-1]))
+  e = jnp.clip(signal_BxT.astype(jnp.int32) - p_BxT, -32768, 32767)
+  return e.astype(jnp.int16), p_BxT
+
+
+def synthesise(excitation_BxT, a_BxFxK, hop: int):
+  """Inverse of `residual`, one sample at a time (a reference for tests)."""
+  order = a_BxFxK.shape[-1]
+  a_TxBxK = jnp.swapaxes(jnp.repeat(a_BxFxK, hop, axis=1), 0, 1)
+
+  def step(hist_BxK, inputs):
+    e_B, a_BxK = inputs
+    s = jnp.clip(e_B.astype(jnp.int32) + predict(a_BxK, hist_BxK),
+                 -32768, 32767)
+    return jnp.concatenate([s[:, None], hist_BxK[:, :-1]], 1), s
+
+  hist = jnp.zeros((excitation_BxT.shape[0], order), jnp.int32)
+  _, s_TxB = jax.lax.scan(step, hist, (excitation_BxT.T, a_TxBxK))
+  return s_TxB.T.astype(jnp.int16)
