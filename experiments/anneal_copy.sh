@@ -26,8 +26,10 @@ if [ -z "$latest" ]; then
   exit 1
 fi
 case "$name" in
-  dense384) hidden=384 ;;
-  *) echo "error: unknown long run '$name'; use dense384." >&2; exit 1 ;;
+  dense384) hidden=384 lpc=0 ;;
+  dense384_lpc) hidden=384 lpc=16 ;;
+  *) echo "error: unknown long run '$name'; use dense384 or dense384_lpc." >&2
+     exit 1 ;;
 esac
 work=workdirs/anneal/$name
 rm -rf "$work"
@@ -39,7 +41,8 @@ echo "Annealing a copy of $name from step $latest to $total on core $core."
 taskset -c "$core" $py launch.py \
   --config=experiments/wavernn.py:hidden=$hidden,steps=$total \
   --config.data.batch_size=8 --config.model.emphasis=0.85 \
-  --config.model.embed_inputs=true --config.train.max_seconds=0 \
+  --config.model.embed_inputs=true --config.model.lpc_order=$lpc \
+  --config.train.max_seconds=0 \
   --config.train.ema_decay=0 \
   --config.train.log_every=100 --config.train.eval_every=$anneal \
   --config.train.ckpt_every=$anneal --workdir="$work"

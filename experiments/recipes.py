@@ -73,7 +73,7 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
   tiny = args.preset == 'tiny'
   c = wavernn.get_config('preset=tiny' if tiny else 'preset=demo')
   # The baseline is the demo recipe before this A/B chose new defaults.
-  c.model.update(emphasis=0.0, embed_inputs=False)
+  c.model.update(emphasis=0.0, embed_inputs=False, lpc_order=0)
   c.train.ema_decay = 0.0
   if not tiny:
     c.data.batch_size = 32

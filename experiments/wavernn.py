@@ -112,6 +112,11 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
     # Round 4 of the A/B: a Polyak average of the params, scored and
     # sampled instead of them (better NLL, STOI, PESQ and MCD).
     c.train.ema_decay = 0.999
+    # Round 5: LPC from the mel (LPCNet's noise shaping; better NLL, PESQ,
+    # STOI and MCD). Subscale draws 16 samples at once, so it has no past
+    # for a predictor and keeps modelling the signal itself.
+    if args.variant != 'subscale':
+      c.model.lpc_order = 16
     if args.preset == 'demo':
       c.data.batch_size = 8
       c.train.steps = 3000  # ~10 min at batch 8 on 2 CPU cores.

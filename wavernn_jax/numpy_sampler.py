@@ -23,6 +23,9 @@ class NumpySampler:
   """Step-by-step WaveRNN sampling with float32 NumPy mat-vecs."""
 
   def __init__(self, w):
+    if 'I_lpc' in w:
+      raise ValueError('the NumPy reference sampler has no LPC in its loop; '
+                       'time or check a model with model.lpc_order=0.')
     w = {k: np.asarray(v, np.float32) for k, v in w.items()}
     self.w = w
     self.h2 = w['R'].shape[0] // 2
