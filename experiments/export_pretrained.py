@@ -92,6 +92,10 @@ def _model_line(config) -> str:
   if config.get('sparsity') and config.sparsity.get('enabled'):
     line += (f', {config.sparsity.target:.0%} block-sparse '
              f'({config.sparsity.block} blocks; {config.sparsity.matrices})')
+  if m.get('emphasis'):
+    line += f', pre-emphasis {m.emphasis:g}'
+  if m.get('lpc_order'):
+    line += f', LPC order {m.lpc_order} from the mel'
   mel = config.mel
   return (line + f'; {mel.n_mels} mel bins, hop {mel.hop_length}, '
           f'{mel.sample_rate // 1000} kHz')
@@ -112,7 +116,10 @@ def model_card(voc, card: dict, result: dict, command: str, trained_on: str,
                            'split'),
       ('training', f"{card['step']:,} of {c.train.steps:,} steps, batch "
                    f'{c.data.batch_size} x {c.data.crop_samples} samples, '
-                   f'Adam {c.train.learning_rate:g} (cosine)'),
+                   f'Adam {c.train.learning_rate:g} (cosine)'
+                   + (f'; the Polyak average (decay '
+                      f'{c.train.ema_decay:g}) of the params is shipped'
+                      if getattr(voc, 'averaged', False) else '')),
       ('wall time / machine', trained_on),
   ]
   fmt = lambda k, d=3: (f'{result[k]:.{d}f}' if k in result else 'n/a')
