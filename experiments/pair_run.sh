@@ -14,8 +14,10 @@
 # counts compare (embeddings are tables the paper's count has no place
 # for). Each model is scored (test NLL, PESQ-WB / STOI / MCD of 8
 # utterances, its Polyak average) into runs/pair_lpc/NAME.json and its
-# latest checkpoint is copied to runs/pair_lpc/NAME/ (commit it). A run cut
-# off resumes from workdirs/pair_lpc/NAME (re-run the script).
+# metrics.jsonl is copied to runs/pair_lpc/NAME/ (commit both; the models
+# are shipped with experiments/export_pretrained.py
+# --workdir=workdirs/pair_lpc/NAME). A run cut off resumes from
+# workdirs/pair_lpc/NAME (re-run the script).
 set -euo pipefail
 steps=${1:?usage: $0 STEPS [CORE]}
 core=${2:-1}
@@ -46,14 +48,9 @@ run() {  # NAME CONFIG [FLAGS...]
   taskset -c "$core" $py launch.py --mode=evaluate --workdir="$work/$name" \
     --quality=8 --average | tail -n 1 > "$store/$name.json.tmp"
   mv "$store/$name.json.tmp" "$store/$name.json"
-  local latest
-  latest=$(ls "$work/$name/checkpoints" | grep -E '^[0-9]+$' | sort -n |
-           tail -n 1)
-  rm -rf "${store:?}/$name"
-  mkdir -p "$store/$name/checkpoints"
-  cp -r "$work/$name/checkpoints/$latest" "$store/$name/checkpoints/"
+  mkdir -p "$store/$name"
   cp "$work/$name/metrics.jsonl" "$store/$name/"
-  echo "$name: step $latest scored into $store/$name.json."
+  echo "$name: scored into $store/$name.json."
 }
 
 run dense256 "experiments/wavernn.py:hidden=256,steps=$steps"
