@@ -9,13 +9,13 @@ WORKDIR="${WORKDIR:-workdirs/demo}"
 PY=.venv/bin/python
 mkdir -p "$WORKDIR"
 # First, something to listen to at once: every shipped model vocodes three
-# held-out utterances, the best dense one (dense384_v4: H = 384, the recipe
-# of issue 11, 2.7 CPU hours, annealed) first (pretrained/<name>/MODEL_CARD.md;
-# docs/RESULTS.md compares them).
+# held-out utterances, the best dense one (dense384_lpc: H = 384, the recipe
+# of issue 11 with LPC from the mel, 1.6 CPU hours) first
+# (pretrained/<name>/MODEL_CARD.md; docs/RESULTS.md compares them).
 # Each run's JSON result goes to <output folder>/vocode.json; then a table of
 # them is printed.
 runs=()
-best=pretrained/dense384_v4
+best=pretrained/dense384_lpc
 for model in $best $(ls -d pretrained/*/ | sed 's|/$||' | grep -vx $best); do
   name=$(basename "$model")
   out="$WORKDIR/pretrained_vocoded/$name"

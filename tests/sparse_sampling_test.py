@@ -65,8 +65,8 @@ def test_sparse_sampler_equals_dense_sampler_on_same_weights(voc):
              for k in ('R', 'O1', 'O2', 'O3', 'O4'))
   xin = jax.random.normal(jax.random.key(1), (2, 3, 192)) * 0.5
   key, temp = jax.random.key(2), jnp.float32(1.0)
-  a_d, lp_d, (h_d, _, _) = sampling.sample(w, xin, key, temp, 64)
-  a_s, lp_s, (h_s, _, _) = sparse_sampling.sample(sw, xin, key, temp, 64)
+  a_d, lp_d, (h_d, *_) = sampling.sample(w, xin, key, temp, 64)
+  a_s, lp_s, (h_s, *_) = sparse_sampling.sample(sw, xin, key, temp, 64)
   np.testing.assert_array_equal(np.asarray(a_s), np.asarray(a_d))
   np.testing.assert_allclose(np.asarray(lp_s), np.asarray(lp_d), atol=1e-4)
   np.testing.assert_allclose(np.asarray(h_s), np.asarray(h_d), atol=1e-5)
