@@ -91,17 +91,24 @@ def quantise(a_xK):
                   COEF_MAX) / 2.0 ** COEF_BITS
 
 
+def fixed_point(a_xK):
+  """Q12 coefficients (`quantise`) as the int32 multiples of 2^-12."""
+  return jnp.round(a_xK * 2.0 ** COEF_BITS).astype(jnp.int32)
+
+
 def predict(a_xK, hist_xK):
   """p_t = round(sum_k a_k s_{t-k}), int32 in int16 range.
 
-  hist[..., k-1] = s_{t-k} (integers). Exact integer arithmetic on the Q12
-  coefficients (`quantise`), so the vectorised encoder (`residual`) and the
+  hist[..., k-1] = s_{t-k} (integers); a: Q12 coefficients as floats, or
+  already as `fixed_point` integers (the sampler converts once per frame).
+  Exact integer arithmetic, so the vectorised encoder (`residual`) and the
   sampler's step give the same p_t whatever order or fused multiply-adds
   XLA picks for each shape: in float32 they differ by one now and then,
   and a single differing p_t derails the synthesis filter from there on.
   Each s splits into bytes (s = 256 hi + lo) so no int32 sum overflows.
   """
-  a_q = jnp.round(a_xK * 2.0 ** COEF_BITS).astype(jnp.int32)
+  a_q = (fixed_point(a_xK) if jnp.issubdtype(a_xK.dtype, jnp.floating)
+         else a_xK)
   s = hist_xK.astype(jnp.int32)
   acc_hi = jnp.sum(a_q * (s >> 8), -1)  # |.| < 16 * 2^16 * 2^7 = 2^27.
   acc_lo = jnp.sum(a_q * (s & 255), -1)  # |.| < 16 * 2^16 * 2^8 = 2^28.
@@ -110,6 +117,15 @@ def predict(a_xK, hist_xK):
   rest = ((acc_hi & (2 ** shift - 1)) << 8) + acc_lo + 2 ** (COEF_BITS - 1)
   p = (acc_hi >> shift) + (rest >> COEF_BITS)
   return jnp.clip(p, -32768, 32767)
+
+
+def advance(hist_BxK, e_B, p_B):
+  """One synthesis step: s_t = e_t + p_t (clipped) and the shifted history.
+
+  Returns s_t (int32 [B]) and s_{t..t-K+1} [B, K], the next step's history.
+  """
+  s = jnp.clip(e_B.astype(jnp.int32) + p_B, -32768, 32767)
+  return s, jnp.concatenate([s[:, None], hist_BxK[:, :-1]], axis=1)
 
 
 def history(signal_BxT, order: int):
@@ -140,9 +156,8 @@ def synthesise(excitation_BxT, a_BxFxK, hop: int):
 
   def step(hist_BxK, inputs):
     e_B, a_BxK = inputs
-    s = jnp.clip(e_B.astype(jnp.int32) + predict(a_BxK, hist_BxK),
-                 -32768, 32767)
-    return jnp.concatenate([s[:, None], hist_BxK[:, :-1]], 1), s
+    s, hist_BxK = advance(hist_BxK, e_B, predict(a_BxK, hist_BxK))
+    return hist_BxK, s
 
   hist = jnp.zeros((excitation_BxT.shape[0], order), jnp.int32)
   _, s_TxB = jax.lax.scan(step, hist, (excitation_BxT.T, a_TxBxK))

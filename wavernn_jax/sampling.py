@@ -85,8 +85,7 @@ def sample(w: model.Weights, xin_BxFxG, key, temperature, hop: int,
     h = jnp.concatenate([yc, yf], axis=-1)
     out = quantization.combine(c, fi)
     if a_BxK is not None:
-      s = jnp.clip(out.astype(jnp.int32) + p, -32768, 32767)
-      hist_BxK = jnp.concatenate([s[:, None], hist_BxK[:, :-1]], axis=1)
+      s, hist_BxK = lpc.advance(hist_BxK, out, p)
       out = s.astype(jnp.int16)
     return (h, c, fi, hist_BxK), (out, lp)
 
@@ -94,6 +93,8 @@ def sample(w: model.Weights, xin_BxFxG, key, temperature, hop: int,
     index, xin_BxU = frame_inputs
     u_PxBx2 = jax.random.uniform(jax.random.fold_in(key, index), (hop, b, 2))
     xin_BxU, a_BxK = model.split_lpc(w, xin_BxU)
+    if a_BxK is not None:  # Integer coefficients once per frame.
+      a_BxK = lpc.fixed_point(a_BxK)
     # Upsampled once per frame, outside the per-sample step.
     xin = model.frame_inputs(w, xin_BxU, hop)
     if xin.ndim == 3:  # [P, B, G]: one row per sample.
