@@ -63,6 +63,11 @@ RECIPES = (
     # (`model.lpc_order`), s_{t-1} and p_t are inputs.
     ('batch8+emphasis+embed+ema0.999+lpc16',
      dict(_B8, **_EE, **{'train.ema_decay': 0.999, 'model.lpc_order': 16})),
+    # Round 6: LPCNet's other features, pitch period (embedded) and voicing,
+    # estimated from the mel (`model.pitch`), on the round-5 winner.
+    ('batch8+emphasis+embed+ema0.999+lpc16+pitch',
+     dict(_B8, **_EE, **{'train.ema_decay': 0.999, 'model.lpc_order': 16,
+                         'model.pitch': True})),
 )
 
 
@@ -73,7 +78,7 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
   tiny = args.preset == 'tiny'
   c = wavernn.get_config('preset=tiny' if tiny else 'preset=demo')
   # The baseline is the demo recipe before this A/B chose new defaults.
-  c.model.update(emphasis=0.0, embed_inputs=False, lpc_order=0)
+  c.model.update(emphasis=0.0, embed_inputs=False, lpc_order=0, pitch=False)
   c.train.ema_decay = 0.0
   if not tiny:
     c.data.batch_size = 32

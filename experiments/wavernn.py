@@ -65,6 +65,7 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
   c.model.embed_inputs = False  # c_{t-1}, f_{t-1}, c_t as learned embeddings.
   c.model.emphasis = 0.0  # alpha of integer pre-emphasis (0: off; LPCNet 0.85).
   c.model.lpc_order = 0  # model the excitation after order-K LPC from the mel (0: off; LPCNet 16).
+  c.model.pitch = False  # also condition on pitch period (embedded) + voicing estimated from the mel (LPCNet's features).
   c.model.mulaw = False  # ablation beside the paper: 8-bit mu-law codes in the coarse byte, fine byte 0 (fatchord's RAW).
   c.model.matmul_dtype = 'float32'  # R, O1..O4 products: float32 | bfloat16.
 

@@ -63,6 +63,8 @@ OPTIONS = {
             'model.embed_inputs': True},
     'lpc_linear': {'model.lpc_order': 4, 'model.emphasis': 0.85,
                    'model.upsample': 'linear'},
+    'pitch': {'model.pitch': True, 'model.lpc_order': 16,
+              'model.emphasis': 0.85, 'model.embed_inputs': True},
 }
 
 

@@ -72,17 +72,31 @@ def levinson(r_xK1, order: int):
   return a
 
 
-def from_mel(mel_BxFxM, cfg: mel_lib.MelConfig, order: int,
-             emphasis: float = 0.0):
-  """LPC coefficients a [B, F, K] of each frame's (emphasised) spectrum."""
+def power_spectrum(mel_BxFxM, cfg: mel_lib.MelConfig, emphasis: float = 0.0):
+  """Each frame's power spectrum [B, F, n_fft / 2 + 1] as the mel gives it.
+
+  Band magnitudes interpolated to the FFT bins, squared, times the emphasis
+  filter's response, plus the white floor.
+  """
   mag_BxFxK = jnp.exp(mel_BxFxM) @ _band_to_bins(cfg)
   power = mag_BxFxK * mag_BxFxK
   if emphasis:
     w = np.linspace(0, np.pi, cfg.n_fft // 2 + 1)
     power = power * (1.0 + emphasis ** 2 - 2.0 * emphasis * np.cos(w))
-  power = power + NOISE_FLOOR * power.mean(-1, keepdims=True)
-  r = jnp.fft.irfft(power, n=cfg.n_fft, axis=-1)[..., :order + 1]
-  return jax.lax.stop_gradient(quantise(levinson(r, order)))
+  return power + NOISE_FLOOR * power.mean(-1, keepdims=True)
+
+
+def from_power(power_xK, n_fft: int, order: int):
+  """Unquantised LPC coefficients [..., order] of power spectra."""
+  r = jnp.fft.irfft(power_xK, n=n_fft, axis=-1)[..., :order + 1]
+  return levinson(r, order)
+
+
+def from_mel(mel_BxFxM, cfg: mel_lib.MelConfig, order: int,
+             emphasis: float = 0.0):
+  """LPC coefficients a [B, F, K] of each frame's (emphasised) spectrum."""
+  power = power_spectrum(mel_BxFxM, cfg, emphasis)
+  return jax.lax.stop_gradient(quantise(from_power(power, cfg.n_fft, order)))
 
 
 def quantise(a_xK):

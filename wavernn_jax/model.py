@@ -26,6 +26,7 @@ import jax.numpy as jnp
 
 from wavernn_jax import lpc
 from wavernn_jax import mel as mel_lib
+from wavernn_jax import pitch as pitch_lib
 from wavernn_jax import quantization
 
 Weights = dict[str, Any]
@@ -33,6 +34,7 @@ Weights = dict[str, Any]
 # Init for [in, out] matrices: variance 1 / fan_in.
 _matrix_init = nn.initializers.lecun_normal()
 UPSAMPLERS = ('repeat', 'linear')
+PITCH_EMBED = 32  # width of the pitch-period embedding (`model.pitch`).
 
 
 def _byte_embedding_init(fan_in: int):
@@ -64,7 +66,8 @@ class ModelConfig:
   emphasis: float = 0.0  # pre-emphasis alpha of the modelled signal (0: off).
   mulaw: bool = False  # ablation: 8-bit mu-law codes, not 16-bit samples.
   lpc_order: int = 0  # K: model the excitation after LPC from the mel (0: off).
-  mel: mel_lib.MelConfig | None = None  # the features (lpc_order > 0 needs it).
+  pitch: bool = False  # condition on pitch period + voicing from the mel too.
+  mel: mel_lib.MelConfig | None = None  # the features (lpc_order, pitch need it).
   matmul_dtype: str = 'float32'  # R and O1..O4 in products: float32 | bfloat16.
 
   def __post_init__(self):
@@ -90,6 +93,10 @@ class ModelConfig:
       raise ValueError('lpc_order > 0 computes the LPC from the mel: it '
                        'needs conditional=True, mulaw=False and the mel '
                        'config (ModelConfig.from_config).')
+    if self.pitch and (not self.conditional or self.mel is None):
+      raise ValueError('pitch=True computes pitch features from the mel: it '
+                       'needs conditional=True and the mel config '
+                       '(ModelConfig.from_config).')
     if self.cond_res_blocks < 0:
       raise ValueError(f'cond_res_blocks={self.cond_res_blocks} must be >= 0.')
 
@@ -112,6 +119,7 @@ class ModelConfig:
                emphasis=m.get('emphasis', 0.0),
                mulaw=m.get('mulaw', False),
                lpc_order=m.get('lpc_order', 0),
+               pitch=m.get('pitch', False),
                mel=mel_lib.MelConfig(**config.mel.to_dict()),
                matmul_dtype=m.get('matmul_dtype', 'float32'))
 
@@ -255,6 +263,13 @@ class Conditioner(nn.Module):
   def __call__(self, mel_BxFxM):
     # Log-mel magnitudes lie in about [-11.5, 3]; centre them near 0.
     x = (mel_BxFxM + 4.0) / 4.0
+    if self.cfg.pitch:  # LPCNet's pitch features: period embedded, voicing.
+      period_BxF, voicing_BxF = pitch_lib.from_mel(mel_BxFxM, self.cfg.mel)
+      lo, _ = pitch_lib.lag_range(self.cfg.mel)
+      table = nn.Embed(pitch_lib.num_lags(self.cfg.mel), PITCH_EMBED,
+                       name='pitch_embed')
+      x = jnp.concatenate([x, table(period_BxF - lo),
+                           voicing_BxF[..., None]], -1)
     for i in range(self.cfg.cond_layers):
       x = nn.relu(nn.Conv(self.cfg.cond_channels, (self.cfg.cond_kernel,),
                           padding='SAME', name=f'conv{i}')(x))
