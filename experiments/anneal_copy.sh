@@ -41,7 +41,7 @@ echo "Annealing a copy of $name from step $latest to $total on core $core."
 taskset -c "$core" $py launch.py \
   --config=experiments/wavernn.py:hidden=$hidden,steps=$total \
   --config.data.batch_size=8 --config.model.emphasis=0.85 \
-  --config.model.embed_inputs=true --config.model.lpc_order=$lpc \
+  --config.model.embed_inputs=true --config.model.lpc_order=$lpc --config.model.pitch=false \
   --config.train.max_seconds=0 \
   --config.train.ema_decay=0 \
   --config.train.log_every=100 --config.train.eval_every=$anneal \

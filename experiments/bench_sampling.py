@@ -171,7 +171,7 @@ def main(argv):
     return
   for hidden in map(int, _HIDDEN.value):
     config = wavernn.get_config(f'preset=demo,hidden={hidden}')
-    config.model.lpc_order = 0  # As the NumPy reference loop (no LPC).
+    config.model.update(lpc_order=0, pitch=False)  # As the NumPy loop's.
     voc = vocoder_lib.Vocoder.from_config(config)
     n_params = model_lib.param_count(
         vocoder_lib._weights(voc.net, voc.params))
@@ -314,7 +314,7 @@ def time_generate(voc, mel, repeats: int) -> dict:
 def generate_rows(hidden: int) -> None:
   """JSON lines of `Vocoder.generate` at preset=paper (see the doc)."""
   config = wavernn.get_config(f'preset=paper,hidden={hidden}')
-  config.model.lpc_order = 0  # LPC rows: --generate_lpc_orders.
+  config.model.update(lpc_order=0, pitch=False)  # LPC: --generate_lpc_orders.
   dense = vocoder_lib.Vocoder.from_config(config)
   frames = int(_GEN_SECONDS.value * dense.sample_rate) // dense.hop_length
   mel = np.random.default_rng(0).normal(

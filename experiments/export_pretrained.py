@@ -96,6 +96,8 @@ def _model_line(config) -> str:
     line += f', pre-emphasis {m.emphasis:g}'
   if m.get('lpc_order'):
     line += f', LPC order {m.lpc_order} from the mel'
+  if m.get('pitch'):
+    line += ', pitch period and voicing from the mel'
   mel = config.mel
   return (line + f'; {mel.n_mels} mel bins, hop {mel.hop_length}, '
           f'{mel.sample_rate // 1000} kHz')

@@ -32,8 +32,8 @@ recipe=(--config.data.batch_size=8 --config.model.emphasis=0.85
 # (model.lpc_order=16: the excitation is modelled, LPCNet's noise shaping).
 config_for() {
   case "$1" in
-    dense384) echo "--config=experiments/wavernn.py:hidden=384,steps=200000 --config.model.lpc_order=0" ;;
-    dense384_lpc) echo "--config=experiments/wavernn.py:hidden=384,steps=200000 --config.model.lpc_order=16" ;;
+    dense384) echo "--config=experiments/wavernn.py:hidden=384,steps=200000 --config.model.lpc_order=0 --config.model.pitch=false" ;;
+    dense384_lpc) echo "--config=experiments/wavernn.py:hidden=384,steps=200000 --config.model.lpc_order=16 --config.model.pitch=false" ;;
     *) echo "error: unknown long run '$1'; use dense384 or dense384_lpc." >&2
        exit 1 ;;
   esac

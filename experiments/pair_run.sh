@@ -28,6 +28,7 @@ store=runs/pair_lpc
 mkdir -p "$work" "$store"
 recipe=(--config.data.batch_size=8 --config.model.emphasis=0.85
         --config.model.embed_inputs=false --config.model.lpc_order=16
+        --config.model.pitch=false
         --config.train.ema_decay=0.999 --config.train.max_seconds=0
         --config.train.log_every=100 --config.train.eval_every=500
         --config.train.ckpt_every=500)
@@ -35,23 +36,8 @@ start=$((steps / 10))
 ramp=$((steps * 2 / 5))
 every=$((steps / 40 > 0 ? steps / 40 : 1))
 
-run() {  # NAME CONFIG [FLAGS...]
-  local name=$1 config=$2
-  shift 2
-  if [ -e "$store/$name.json" ]; then
-    echo "$name: scored already ($store/$name.json)."
-    return
-  fi
-  echo "Training $name for $steps steps on core $core."
-  taskset -c "$core" $py launch.py --config="$config" "${recipe[@]}" "$@" \
-    --workdir="$work/$name"
-  taskset -c "$core" $py launch.py --mode=evaluate --workdir="$work/$name" \
-    --quality=8 --average | tail -n 1 > "$store/$name.json.tmp"
-  mv "$store/$name.json.tmp" "$store/$name.json"
-  mkdir -p "$store/$name"
-  cp "$work/$name/metrics.jsonl" "$store/$name/"
-  echo "$name: scored into $store/$name.json."
-}
+# shellcheck source=experiments/train_and_score.sh
+source experiments/train_and_score.sh  # run NAME CONFIG [FLAGS...]
 
 run dense256 "experiments/wavernn.py:hidden=256,steps=$steps"
 run sparse864 \

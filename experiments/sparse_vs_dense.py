@@ -45,7 +45,8 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
   # budgets count I_prev / I_c as cell weights, and byte embeddings would
   # add 1,536 H looked-up table entries that the paper's count has no
   # place for.
-  c.model.update(emphasis=0.85, embed_inputs=False, lpc_order=0)
+  c.model.update(emphasis=0.85, embed_inputs=False, lpc_order=0,
+                 pitch=False)
   c.train.ema_decay = 0.0  # As measured (runs/sweep13): no Polyak average.
   c.sweep = ml_collections.ConfigDict()
   c.sweep.preset = args.preset  # cpu | tiny.

@@ -21,7 +21,7 @@ mkdir -p "$root"
 common=(--config.train.log_every=50 --config.train.eval_every=500
         --config.train.ckpt_every=250 --config.model.emphasis=0
         --config.model.embed_inputs=false --config.train.ema_decay=0
-        --config.model.lpc_order=0)
+        --config.model.lpc_order=0 --config.model.pitch=false)
 old_batch=(--config.data.batch_size=32)
 
 lane0() {

@@ -184,13 +184,15 @@ def test_sampler_with_embeddings_matches_numpy_reference():
 def test_demo_preset_uses_the_chosen_recipe():
   c = wavernn.get_config('preset=demo')
   assert (c.data.batch_size, c.model.emphasis, c.model.embed_inputs,
-          c.train.ema_decay, c.model.lpc_order) == (8, 0.85, True, 0.999, 16)
+          c.train.ema_decay, c.model.lpc_order, c.model.pitch) == (
+              8, 0.85, True, 0.999, 16, True)
   base = recipes.get_config('')  # The A/B baseline: the old demo recipe.
   assert (base.data.batch_size, base.model.emphasis,
           base.model.embed_inputs, base.train.ema_decay,
-          base.model.lpc_order) == (32, 0.0, False, 0.0, 0)
+          base.model.lpc_order, base.model.pitch) == (32, 0.0, False, 0.0, 0,
+                                                      False)
   # Subscale has no sample-by-sample past for LPC: its presets keep 0.
   for preset in ('demo', 'paper'):
     sub = wavernn.get_config(f'variant=subscale,preset={preset}')
-    assert sub.model.lpc_order == 0
+    assert sub.model.lpc_order == 0 and not sub.model.pitch
   config_checks.validate(wavernn.get_config('variant=subscale,preset=demo'))

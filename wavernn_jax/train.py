@@ -14,6 +14,7 @@ import time
 
 from absl import logging
 import flax.struct
+import flax.traverse_util
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -197,6 +198,37 @@ def _fmt_time(seconds: float) -> str:
   return f'{seconds // 3600}h{seconds // 60 % 60:02d}m{seconds % 60:02d}s'
 
 
+def warm_start_params(params, source):
+  """`params` (a fresh init) with another run's params copied in.
+
+  An entry of `source` with the same path and shape is copied. One that is
+  smaller along some axes (a layer that gained inputs, e.g. the first
+  conditioning conv when `model.pitch` appends pitch features to the mel)
+  fills the leading slice, zeros the rest: the appended inputs start with
+  no effect, so the warm-started model computes what the source did. Params
+  the source lacks (the pitch embedding) keep their init; source params the
+  model lacks are an error, as are shapes that do not nest.
+  """
+  flat = flax.traverse_util.flatten_dict(params)
+  for path, old in flax.traverse_util.flatten_dict(source).items():
+    name = '/'.join(map(str, path))
+    new = flat.get(path)
+    if new is None:
+      raise checkpoint.CheckpointError(
+          f'the warm-start source has a param {name} this model lacks; '
+          'train.init_from needs a run of the same variant and cell.')
+    if old.shape != new.shape and (
+        old.ndim != new.ndim or any(o > n for o, n in zip(old.shape,
+                                                          new.shape))):
+      raise checkpoint.CheckpointError(
+          f'cannot warm-start {name}: the source has shape {old.shape}, '
+          f'this model {new.shape}; train.init_from needs the same cell '
+          '(hidden size, inputs) as the source.')
+    index = tuple(slice(0, o) for o in old.shape)
+    flat[path] = jnp.zeros_like(new).at[index].set(old.astype(new.dtype))
+  return flax.traverse_util.unflatten_dict(flat)
+
+
 def train_and_evaluate(config, workdir: str) -> dict:
   """Trains (resuming if possible) and returns the last eval metrics."""
   config_checks.validate(config)
@@ -229,6 +261,14 @@ def train_and_evaluate(config, workdir: str) -> dict:
     logging.info('Resumed from step %d in %s.', int(state.step), workdir)
   else:
     state = jax.jit(init_state, out_shardings=replicated)(root)
+    if config.train.get('init_from'):  # A new run from another's params.
+      checkpoint.latest_config(config.train.init_from)  # One line if none.
+      params = warm_start_params(state.params, checkpoint.Checkpointer(
+          config.train.init_from).restore_params())
+      params = jax.device_put(params, replicated)
+      state = TrainState(state.step, params, tx.init(params))
+      logging.info('Warm start from the params of %s.',
+                   config.train.init_from)
   start = int(state.step)
   # Polyak average of the params (train.ema_decay > 0): saved beside the
   # state; `Vocoder.restore` samples with it. A run that had none starts
