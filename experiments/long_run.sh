@@ -30,11 +30,16 @@ recipe=(--config.data.batch_size=8 --config.model.emphasis=0.85
         --config.model.embed_inputs=true --config.train.ema_decay=0.999)
 # dense384_lpc (session 4, A/B round 5): the same with LPC from the mel
 # (model.lpc_order=16: the excitation is modelled, LPCNet's noise shaping).
+# dense384_lpc_pitch (session 5, A/B round 6): the same with pitch from the
+# mel, warm-started from the latest committed dense384_lpc checkpoint (its
+# Polyak average; the pitch inputs start with zero weights, so it starts as
+# that model; train.init_from). Its CPU seconds count from 0 again.
 config_for() {
   case "$1" in
     dense384) echo "--config=experiments/wavernn.py:hidden=384,steps=200000 --config.model.lpc_order=0 --config.model.pitch=false" ;;
     dense384_lpc) echo "--config=experiments/wavernn.py:hidden=384,steps=200000 --config.model.lpc_order=16 --config.model.pitch=false" ;;
-    *) echo "error: unknown long run '$1'; use dense384 or dense384_lpc." >&2
+    dense384_lpc_pitch) echo "--config=experiments/wavernn.py:hidden=384,steps=200000 --config.model.lpc_order=16 --config.model.pitch=true --config.train.init_from=runs/dense384_lpc" ;;
+    *) echo "error: unknown long run '$1'; use dense384, dense384_lpc or dense384_lpc_pitch." >&2
        exit 1 ;;
   esac
 }

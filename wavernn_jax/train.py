@@ -263,12 +263,12 @@ def train_and_evaluate(config, workdir: str) -> dict:
     state = jax.jit(init_state, out_shardings=replicated)(root)
     if config.train.get('init_from'):  # A new run from another's params.
       checkpoint.latest_config(config.train.init_from)  # One line if none.
-      params = warm_start_params(state.params, checkpoint.Checkpointer(
-          config.train.init_from).restore_params())
+      source = checkpoint.Checkpointer(config.train.init_from)
+      params = warm_start_params(state.params, source.restore_params())
       params = jax.device_put(params, replicated)
       state = TrainState(state.step, params, tx.init(params))
-      logging.info('Warm start from the params of %s.',
-                   config.train.init_from)
+      logging.info('Warm start from the params of %s, step %d.',
+                   config.train.init_from, source.latest_step())
   start = int(state.step)
   # Polyak average of the params (train.ema_decay > 0): saved beside the
   # state; `Vocoder.restore` samples with it. A run that had none starts
