@@ -57,7 +57,9 @@ _FOLD = flags.DEFINE_bool('fold', False, 'vocode: folded (batched) sampling.')
 _AVERAGE = flags.DEFINE_bool(
     'average', True, 'evaluate/vocode: the Polyak-averaged params where the '
     'run kept them (train.ema_decay > 0); --noaverage: the trained params.')
-_SEED = flags.DEFINE_integer('seed', 0, 'vocode: PRNG seed.')
+_SEED = flags.DEFINE_integer(
+    'seed', 0, 'vocode: PRNG seed; evaluate --quality: utterance i is '
+    'vocoded with seed + i.')
 _TEMPERATURE = flags.DEFINE_float(
     'temperature', 1.0, 'vocode: sampling temperature, > 0 (1: the model\'s '
     'distribution; lower: less noise).')
@@ -141,7 +143,7 @@ def run(argv):
   elif _MODE.value == 'evaluate':
     result = evaluate.evaluate(workdir, _WAV_DIR.value, _SPLIT.value,
                                quality_utterances=_QUALITY.value,
-                               average=_AVERAGE.value)
+                               average=_AVERAGE.value, seed=_SEED.value)
   elif _INPUT.value:
     if not _OUTPUT.value:
       raise ValueError('--mode=vocode --input=... needs --output=out.wav.')

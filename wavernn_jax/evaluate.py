@@ -99,7 +99,8 @@ def read_wav_dir(wav_dir: str, sample_rate: int):
 
 def evaluate(workdir: str, wav_dir: str | None = None, split: str = 'test',
              batch_size: int = 16, with_baseline: bool = True,
-             quality_utterances: int = 0, average: bool = True) -> dict:
+             quality_utterances: int = 0, average: bool = True,
+             seed: int = 0) -> dict:
   """NLL of a workdir's latest checkpoint on a split or a folder of wavs.
 
   Returns:
@@ -109,7 +110,8 @@ def evaluate(workdir: str, wav_dir: str | None = None, split: str = 'test',
     also the copy-synthesis scores pesq_wb, stoi, mcd_db of the first
     quality_utterances utterances, and those of Griffin-Lim on the same mels;
     averaged_params: whether the Polyak average was scored (`average` and
-    the run kept one, train.ema_decay).
+    the run kept one, train.ema_decay). Copy-synthesis vocodes utterance i
+    with seed `seed` + i (`quality_seed`): other seeds, other draws.
   """
   voc = vocoder_lib.Vocoder.restore(workdir, average=average)
   if wav_dir:
@@ -127,8 +129,9 @@ def evaluate(workdir: str, wav_dir: str | None = None, split: str = 'test',
         np.asarray(train[i]['audio']) for i in range(len(train)))
     result['lpc_bits_per_sample'] = lpc.nll_bits(utterances)
   if quality_utterances:
-    result.update(copy_synthesis_quality(voc,
-                                         utterances[:quality_utterances]))
+    result.update(copy_synthesis_quality(voc, utterances[:quality_utterances],
+                                         seed=seed))
+    result['quality_seed'] = seed
   return result
 
 
