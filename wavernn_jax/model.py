@@ -254,6 +254,9 @@ def cell(w: Weights, h_BxH, xin_BxG, prev_c_B, prev_f_B, c_B, sig_Bx2=None):
 class Conditioner(nn.Module):
   """Mel frames -> gate pre-activations at frame rate (conv stack + linear).
 
+  With `pitch`, each frame's pitch period (a learned embedding) and voicing
+  from the mel (`pitch.from_mel`) are appended to it as more channels of
+  the first conv's input (after the mel: a warm start zero-pads them).
   The frame-rate output is upsampled to samples inside the scans, one frame
   at a time (`frame_inputs`), so no [B, T, G] tensor is ever made.
   """

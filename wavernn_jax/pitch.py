@@ -6,15 +6,17 @@ log-mel, whose lowest bands (~37 Hz apart below 1 kHz at 16 kHz, 80 bands)
 resolve the first harmonics of a voice, so both features are computed from
 the mel itself and are available wherever the mel is (`model.pitch`).
 
-Per frame, all in JAX: the power spectrum the mel gives (`lpc.power_spectrum`,
-no emphasis), whitened by its own order-16 LPC inverse filter |A(w)|^2 (so
-formants do not masquerade as periodicity) and cut above 1.5 kHz (where
-the bands are too wide to show harmonics; their smooth interpolation would
-only dilute the peak), inverse FFT to the normalised
-autocorrelation of the "excitation", and its peak over lags
-`lag_range` (60-400 Hz): the peak's lag is the
-period in samples, its height (in [-1, 1]) the voicing. Neither has a
-gradient: they are features, like the mel.
+Per frame, all in JAX: the power spectrum the mel gives
+(`lpc.power_spectrum`, no emphasis), whitened by its own order-16 LPC
+inverse filter |A(w)|^2 (so formants do not masquerade as periodicity) and
+cut above 1.5 kHz (where the bands are too wide to show harmonics; their
+smooth interpolation would only dilute the peak), inverse FFT to the
+normalised autocorrelation of the "excitation", and its peak over the lags
+of `lag_range` (60-400 Hz): the peak's lag is the period in samples, its
+height (in [-1, 1]) the voicing. Neither has a gradient: they are
+features, like the mel. Against pYIN on the audio itself, the period is
+within 5 % on 83 % of voiced test frames (docs/RESULTS.md, round 6;
+`experiments/pitch_accuracy.py`).
 
 Shapes: B batch, F frames, M mel bins, K FFT bins, L lags.
 """
