@@ -5,7 +5,7 @@ r"""LPCNet's sampling tricks on a trained model, scored by copy-synthesis.
 
 An experiment beside the library (it patches the sampler's draw, which
 `Vocoder.generate` keeps at plain temperature-1 sampling): LPCNet modifies
-each output distribution before drawing (Valin & Skoglund 2019, §3.5):
+each output distribution before drawing (Valin & Skoglund 2019, sampling):
   threshold  p <- max(p - T, 0), renormalised: no draws from the
              low-probability tail (LPCNet: T = 0.002); here per softmax
              (coarse, fine);
