@@ -129,7 +129,8 @@ def main(argv):
                       f'--hidden={hidden}', f'--steps={_STEPS.value}',
                       f'--batch={_BATCH.value}', f'--block={_BLOCK.value}',
                       f'--child={child}'],
-                     cwd=root, env=dict(os.environ, PYTHONPATH=root),
+                     cwd=root, env=dict(os.environ, PYTHONPATH=os.pathsep.join(
+                         filter(None, [root, os.environ.get('PYTHONPATH')]))),
                      check=True)
 
 

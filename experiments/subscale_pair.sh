@@ -40,3 +40,10 @@ run dense384 "experiments/wavernn.py:hidden=384,steps=$steps" \
 run subscale384 \
   "experiments/wavernn.py:variant=subscale,hidden=384,batch_factor=16,horizon=64,steps=$steps" \
   --config.data.batch_size=2 --config.data.crop_samples=1600
+# Session 6: the same with the context net's first layer also reading the
+# current column of the earlier sub-tensors (subscale.now_tap: x_{t-1} and
+# the other samples just before (s, i) one layer from the cell).
+run subscale384_now \
+  "experiments/wavernn.py:variant=subscale,hidden=384,batch_factor=16,horizon=64,steps=$steps" \
+  --config.data.batch_size=2 --config.data.crop_samples=1600 \
+  --config.subscale.now_tap=true

@@ -18,18 +18,19 @@ from wavernn_jax import vocoder as vocoder_lib
 S, HORIZON = 4, 2  # Sub-tensors and future horizon of the small model.
 
 
-def _vocoder(batch_factor=S, horizon=HORIZON):
+def _vocoder(batch_factor=S, horizon=HORIZON, now_tap=False):
   config = wavernn.get_config(f'preset=tiny,variant=subscale,batch_factor='
                               f'{batch_factor},horizon={horizon}')
+  config.subscale.now_tap = now_tap
   v = vocoder_lib.Vocoder.from_config(config, seed=0)
   # Larger weights than the init: peaky distributions, so any mismatch shows.
   v.params = jax.tree_util.tree_map(lambda x: x * 3.0, v.params)
   return v
 
 
-@pytest.fixture(scope='module')
-def voc():
-  return _vocoder()
+@pytest.fixture(scope='module', params=[False, True], ids=['', 'now_tap'])
+def voc(request):
+  return _vocoder(now_tap=request.param)
 
 
 def _mel(voc, frames, batch=1, seed=0):
@@ -100,12 +101,13 @@ def test_dependency_structure_by_perturbation(voc):
                   'later sub-tensor, after'}, seen
 
 
-@pytest.mark.parametrize('factor, horizon, temperature', [
-    (S, HORIZON, 1.0), (3, 1, 0.7)])
-def test_generate_agrees_with_log_prob(factor, horizon, temperature):
+@pytest.mark.parametrize('factor, horizon, temperature, now_tap', [
+    (S, HORIZON, 1.0, False), (3, 1, 0.7, False), (S, HORIZON, 1.0, True),
+    (3, 0, 1.0, True)])
+def test_generate_agrees_with_log_prob(factor, horizon, temperature, now_tap):
   """ln P reported by the sampler == teacher-forced ln P of its output (also
   when the length is not a multiple of S: 5 * 64 = 320 = 3 * 106 + 2)."""
-  v = _vocoder(factor, horizon)
+  v = _vocoder(factor, horizon, now_tap)
   mel = _mel(v, 5, batch=2)
   audio, lp = v.generate(mel, seed=3, temperature=temperature)
   assert audio.dtype == np.int16 and audio.shape == (2, 5 * 64)
@@ -186,3 +188,34 @@ def test_dilations_that_miss_the_current_column_are_refused():
   config.subscale.dilations = (1, 2)
   with pytest.raises(config_checks.ConfigError, match='reach 3 folded'):
     config_checks.validate(config)
+
+
+def test_now_tap_reads_the_current_column_of_earlier_subtensors():
+  """With every stacked kernel zero, the context at (s, j) depends on exactly
+  (z < s, j) through the now tap, and on nothing without it."""
+  factor, horizon = 4, 2
+  sub = subscale.SubscaleConfig(batch_factor=factor, horizon=horizon,
+                                channels=2, now_tap=True,
+                                dilations=subscale.dilations_for(horizon))
+  net = subscale.ContextNet(sub, gates=6)
+  params = net.init(jax.random.key(0), method='weights')
+  cw = net.apply(params, method='weights')
+  cw['kernels'] = [jnp.zeros_like(k) for k in cw['kernels']]
+  cw['biases'] = [jnp.ones_like(b) for b in cw['biases']]
+  cw['now'] = jnp.abs(cw['now'])  # Positive paths: every ReLU passes.
+  n, j = 12, 5
+  rng = np.random.default_rng(0)
+  feats = jnp.asarray(rng.uniform(0.5, 1.0, (1, n, factor, 2)), jnp.float32)
+  for s in range(factor):
+    grad = jax.grad(
+        lambda x, s=s: subscale.context_hidden(cw, x, sub)[0, j, s].sum())(
+            feats)
+    seen = np.abs(np.asarray(grad[0])).sum(-1) > 0  # [N, S]
+    expected = np.zeros((n, factor), bool)
+    expected[j, :s] = True
+    np.testing.assert_array_equal(seen, expected, err_msg=f's={s}')
+  no_tap = dict(cw)
+  del no_tap['now']
+  grad = jax.grad(lambda x: subscale.context_hidden(no_tap, x, sub)[0, j].sum()
+                  )(feats)
+  assert not np.asarray(grad).any()

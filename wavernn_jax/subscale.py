@@ -17,8 +17,10 @@ channels are grouped by sub-tensor. Its input at (z, j) is sample
 layer's weights are masked to input groups z < s, the later layers' to
 z <= s (block-triangular channel masks, as in MADE/PixelCNN), with ReLUs and
 residual connections; so output group s sees exactly (z < s, k <= i +
-horizon) inside its receptive field. Positions past the end of the
-utterance, and before its start, enter as zeros.
+horizon) inside its receptive field. With `now_tap` the first layer also
+reads column i itself (z < s, the samples just before (s, i)) through one
+more masked kernel. Positions past the end of the utterance, and before its
+start, enter as zeros.
 
 Notation: B batch, T samples, S sub-tensors, N folded steps, C channels per
 group, K taps per conv, G = 3H gate inputs, P hop.
@@ -46,6 +48,11 @@ class SubscaleConfig:
   # One conv layer per dilation; dilations_for(horizon) by default, so that
   # the net sees as much of earlier sub-tensors' past as of their future.
   dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
+  # A direct tap from the current column of the earlier sub-tensors into the
+  # first layer: (z < s, i) holds the S * i + s - z samples right before
+  # (s, i), x_{t-1} among them, which otherwise reach (s, i) only through
+  # the whole dilated stack.
+  now_tap: bool = False
 
   def __post_init__(self):
     if self.batch_factor < 1:
@@ -88,7 +95,8 @@ class SubscaleConfig:
     s = config.subscale
     return cls(batch_factor=s.batch_factor, horizon=s.horizon,
                channels=s.channels, kernel=s.kernel,
-               dilations=tuple(int(d) for d in s.dilations))
+               dilations=tuple(int(d) for d in s.dilations),
+               now_tap=bool(s.get('now_tap', False)))
 
 
 def dilations_for(horizon: int, kernel: int = 2) -> tuple[int, ...]:
@@ -173,13 +181,21 @@ class ContextNet(nn.Module):
                    for l in range(len(self.sub.dilations))]
     self.out = self.param('out', nn.initializers.lecun_normal(),
                           (c, self.gates))
+    if self.sub.now_tap:
+      self.now = self.param('conv_now', nn.initializers.variance_scaling(
+          2.0, 'fan_in', 'truncated_normal', in_axis=(0, 1), out_axis=(2, 3)),
+                            (s, 2, s, c))
 
   def weights(self) -> dict:
-    """Masked kernels [K, S, C_in, S, C], biases [S, C], `out` [C, G]."""
+    """Masked kernels [K, S, C_in, S, C], biases [S, C], `out` [C, G]; with
+    `now_tap` also `now` [S, 2, S, C], masked to z < s."""
     s = self.sub.batch_factor
     kernels = [w * group_mask(s, strict=(l == 0))
                for l, w in enumerate(self.kernels)]
-    return {'kernels': kernels, 'biases': list(self.biases), 'out': self.out}
+    w = {'kernels': kernels, 'biases': list(self.biases), 'out': self.out}
+    if self.sub.now_tap:
+      w['now'] = self.now * group_mask(s, strict=True)[0]
+    return w
 
 
 def _shift(x_BxNx, offset: int):
@@ -197,12 +213,15 @@ def context_hidden(cw: dict, feats_BxNxSx2, sub: SubscaleConfig):
   The network's output is this times `cw['out']` ([C, G]), applied per chunk
   by `log_probs` so no [B, N, S, G] tensor is ever made. Tap t of layer l
   reads column j - t * dilation_l of the layer below; for layer 0 that is
-  sample j + horizon - t * dilation_0 (zero outside the tensor).
+  sample j + horizon - t * dilation_0 (zero outside the tensor), and with
+  `cw['now']` also sample j.
   `subscale_sampling._context_step` is the same net, one column at a time.
   """
   h, base = feats_BxNxSx2, sub.horizon  # Layer 0 reads samples j + horizon.
   for l, d in enumerate(sub.dilations):
     acc = cw['biases'][l]
+    if l == 0 and 'now' in cw:
+      acc = acc + jnp.einsum('bnzc,zcsd->bnsd', feats_BxNxSx2, cw['now'])
     for tap in range(sub.kernel):
       acc = acc + jnp.einsum('bnzc,zcsd->bnsd', _shift(h, base - tap * d),
                              cw['kernels'][l][tap])

@@ -67,13 +67,18 @@ def _context_step(cw, sub, xs, hbufs, j_S, write_S):
   s_idx = jnp.arange(sub.batch_factor)
   rows = xs.shape[1]
   buf, base, new_bufs = xs, sub.horizon, []
+  group_dot = lambda g_SxBxM, k_SxMxC: jnp.moveaxis(jax.lax.dot_general(
+      g_SxBxM, k_SxMxC, (((2,), (1,)), ((0,), (0,)))), 0, 1)
   for l, d in enumerate(sub.dilations):
     taps = np.arange(sub.kernel) * d
     read_SxK = jnp.clip(j_S[:, None] - taps + base + sub.lookback, 0, rows - 1)
     g_SxBxM = jnp.moveaxis(buf[:, read_SxK], 1, 0).reshape(
         sub.batch_factor, buf.shape[0], -1)  # M = K * S_in * C_in.
-    acc = cw['biases'][l] + jnp.moveaxis(jax.lax.dot_general(
-        g_SxBxM, cw['kernels'][l], (((2,), (1,)), ((0,), (0,)))), 0, 1)
+    acc = cw['biases'][l] + group_dot(g_SxBxM, cw['kernels'][l])
+    if l == 0 and 'now' in cw:  # Column j_s itself of the earlier groups.
+      now_S = jnp.clip(j_S + sub.lookback, 0, rows - 1)
+      acc = acc + group_dot(jnp.moveaxis(xs[:, now_S], 1, 0).reshape(
+          sub.batch_factor, xs.shape[0], -1), cw['now'])
     h = jax.nn.relu(acc) if l == 0 else h + jax.nn.relu(acc)
     buf = hbufs[l].at[:, write_S, s_idx].set(h)
     base = 0
@@ -198,4 +203,8 @@ def _context_weights(net, params):
   cw = net.apply(params, method='context_weights')
   kernels = [k.transpose(3, 0, 1, 2, 4).reshape(k.shape[3], -1, k.shape[4])
              for k in cw['kernels']]
+  if 'now' in cw:  # [S_in, 2, S, C] -> [S, S_in * 2, C].
+    now = cw['now']
+    cw = dict(cw, now=now.transpose(2, 0, 1, 3).reshape(now.shape[2], -1,
+                                                         now.shape[3]))
   return dict(cw, kernels=kernels)
