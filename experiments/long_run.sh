@@ -34,16 +34,24 @@ recipe=(--config.data.batch_size=8 --config.model.emphasis=0.85
 # mel, warm-started from the latest committed dense384_lpc checkpoint (its
 # Polyak average; the pitch inputs start with zero weights, so it starts as
 # that model; train.init_from). Its CPU seconds count from 0 again.
+# dense384_lpc_pitch_b8 / _b64 (session 6): the batch A/B after the GPU
+# lease (batch 128 there lifted PESQ-WB from 1.35 to 1.71 at the same NLL):
+# both warm-started from runs/dense384_lpc_pitch, batch 8 or 64, equal CPU.
 config_for() {
   case "$1" in
     dense384) echo "--config=experiments/wavernn.py:hidden=384,steps=200000 --config.model.lpc_order=0 --config.model.pitch=false" ;;
     dense384_lpc) echo "--config=experiments/wavernn.py:hidden=384,steps=200000 --config.model.lpc_order=16 --config.model.pitch=false" ;;
     dense384_lpc_pitch) echo "--config=experiments/wavernn.py:hidden=384,steps=200000 --config.model.lpc_order=16 --config.model.pitch=true --config.train.init_from=runs/dense384_lpc" ;;
-    *) echo "error: unknown long run '$1'; use dense384, dense384_lpc or dense384_lpc_pitch." >&2
+    dense384_lpc_pitch_b8|dense384_lpc_pitch_b64) echo "--config=experiments/wavernn.py:hidden=384,steps=200000 --config.model.lpc_order=16 --config.model.pitch=true --config.train.init_from=runs/dense384_lpc_pitch" ;;
+    *) echo "error: unknown long run '$1'; use dense384, dense384_lpc, dense384_lpc_pitch, dense384_lpc_pitch_b8 or dense384_lpc_pitch_b64." >&2
        exit 1 ;;
   esac
 }
 config=$(config_for "$name")
+# Session 6's batch A/B: both arms warm-started from the same average
+# (runs/dense384_lpc_pitch, step 11,952), batch 8 (the recipe) or 64.
+batch=()
+[ "$name" = dense384_lpc_pitch_b64 ] && batch=(--config.data.batch_size=64)
 work=workdirs/long/$name
 store=runs/$name
 mkdir -p "$work" "$store"
@@ -57,7 +65,7 @@ spent=$($py -c "from wavernn_jax import history; print(history.last_value('$work
 total=$($py -c "print($spent + $budget)")
 echo "Training $name on core $core: $spent CPU-s so far, up to $total."
 # shellcheck disable=SC2086  # $config is one or more flags.
-taskset -c "$core" $py launch.py $config "${recipe[@]}" --workdir="$work" \
+taskset -c "$core" $py launch.py $config "${recipe[@]}" "${batch[@]}" --workdir="$work" \
   --config.train.max_seconds=0 --config.train.max_cpu_seconds="$total" \
   --config.train.log_every=100 --config.train.eval_every=1000 \
   --config.train.ckpt_every=1000

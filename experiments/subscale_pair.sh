@@ -47,3 +47,9 @@ run subscale384_now \
   "experiments/wavernn.py:variant=subscale,hidden=384,batch_factor=16,horizon=64,steps=$steps" \
   --config.data.batch_size=2 --config.data.crop_samples=1600 \
   --config.subscale.now_tap=true
+# ... and also x_{t-1} = (s - 1, i) embedded into the cell's input term
+# (subscale.left_input), as the dense cell gets its previous sample.
+run subscale384_left \
+  "experiments/wavernn.py:variant=subscale,hidden=384,batch_factor=16,horizon=64,steps=$steps" \
+  --config.data.batch_size=2 --config.data.crop_samples=1600 \
+  --config.subscale.now_tap=true --config.subscale.left_input=true

@@ -133,6 +133,7 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
     c.subscale.channels = 16  # context-net channels per sub-tensor (B times this in all).
     c.subscale.kernel = 2  # taps per dilated conv, in folded samples.
     c.subscale.now_tap = False  # first layer also reads the current column of earlier sub-tensors (x_{t-1} directly).
+    c.subscale.left_input = False  # the cell's input term also embeds the bytes of x_{t-1} = (s - 1, i) (none for s = 0).
     # Folded samples, one ReLU conv layer each: the context net sees columns
     # j - F + 1 ... j + F of the earlier sub-tensors (subscale.dilations_for).
     c.subscale.dilations = subscale.dilations_for(max(args.horizon, 0),

@@ -18,19 +18,22 @@ from wavernn_jax import vocoder as vocoder_lib
 S, HORIZON = 4, 2  # Sub-tensors and future horizon of the small model.
 
 
-def _vocoder(batch_factor=S, horizon=HORIZON, now_tap=False):
+def _vocoder(batch_factor=S, horizon=HORIZON, now_tap=False,
+             left_input=False):
   config = wavernn.get_config(f'preset=tiny,variant=subscale,batch_factor='
                               f'{batch_factor},horizon={horizon}')
-  config.subscale.now_tap = now_tap
+  config.subscale.update(now_tap=now_tap, left_input=left_input)
   v = vocoder_lib.Vocoder.from_config(config, seed=0)
   # Larger weights than the init: peaky distributions, so any mismatch shows.
   v.params = jax.tree_util.tree_map(lambda x: x * 3.0, v.params)
   return v
 
 
-@pytest.fixture(scope='module', params=[False, True], ids=['', 'now_tap'])
+@pytest.fixture(scope='module', params=[(False, False), (True, False),
+                                        (False, True)],
+                ids=['', 'now_tap', 'left_input'])
 def voc(request):
-  return _vocoder(now_tap=request.param)
+  return _vocoder(now_tap=request.param[0], left_input=request.param[1])
 
 
 def _mel(voc, frames, batch=1, seed=0):
@@ -101,13 +104,15 @@ def test_dependency_structure_by_perturbation(voc):
                   'later sub-tensor, after'}, seen
 
 
-@pytest.mark.parametrize('factor, horizon, temperature, now_tap', [
-    (S, HORIZON, 1.0, False), (3, 1, 0.7, False), (S, HORIZON, 1.0, True),
-    (3, 0, 1.0, True)])
-def test_generate_agrees_with_log_prob(factor, horizon, temperature, now_tap):
+@pytest.mark.parametrize('factor, horizon, temperature, now_tap, left', [
+    (S, HORIZON, 1.0, False, False), (3, 1, 0.7, False, False),
+    (S, HORIZON, 1.0, True, False), (3, 0, 1.0, True, False),
+    (S, HORIZON, 1.0, False, True), (3, 0, 0.7, True, True)])
+def test_generate_agrees_with_log_prob(factor, horizon, temperature, now_tap,
+                                       left):
   """ln P reported by the sampler == teacher-forced ln P of its output (also
   when the length is not a multiple of S: 5 * 64 = 320 = 3 * 106 + 2)."""
-  v = _vocoder(factor, horizon, now_tap)
+  v = _vocoder(factor, horizon, now_tap, left)
   mel = _mel(v, 5, batch=2)
   audio, lp = v.generate(mel, seed=3, temperature=temperature)
   assert audio.dtype == np.int16 and audio.shape == (2, 5 * 64)
@@ -219,3 +224,31 @@ def test_now_tap_reads_the_current_column_of_earlier_subtensors():
   grad = jax.grad(lambda x: subscale.context_hidden(no_tap, x, sub)[0, j].sum()
                   )(feats)
   assert not np.asarray(grad).any()
+
+
+def test_left_input_is_the_sample_just_before():
+  """With the context net's output zeroed, the only path between
+  sub-tensors is `left_input`: sample (z0, k0) reaches (z0 + 1, k0) (and,
+  through that sub-tensor's recurrence, its later steps) and nothing else."""
+  v = _vocoder(left_input=True)
+  v.params = jax.tree_util.tree_map_with_path(
+      lambda path, x: jnp.zeros_like(x) if 'out' in jax.tree_util.keystr(path)
+      and 'context' in jax.tree_util.keystr(path) else x, v.params)
+  frames = 4
+  t = frames * v.hop_length
+  n = t // S
+  rng = np.random.default_rng(1)
+  audio = rng.integers(-4000, 4000, size=(1, t)).astype(np.int16)
+  mel = jnp.asarray(_mel(v, frames))
+  lp_fn = jax.jit(lambda a: sum(v.net.apply(v.params, a, mel)))
+  base = np.asarray(lp_fn(audio))
+  i_NxS, s_NxS = np.meshgrid(np.arange(n), np.arange(S), indexing='ij')
+  for z0, k0 in [(0, 10), (2, 33), (3, 5)]:
+    poked = audio.copy()
+    poked[0, S * k0 + z0] ^= 0x2A00
+    changed = (np.abs(np.asarray(lp_fn(poked)) - base)[0].reshape(n, S)
+               > 1e-6)
+    allowed = ((s_NxS == z0) | (s_NxS == z0 + 1)) & (i_NxS >= k0)
+    assert not (changed & ~allowed).any(), (z0, k0)
+    if z0 + 1 < S:  # x_{t-1} of (z0 + 1, k0) is the poked sample.
+      assert changed[k0, z0 + 1]

@@ -19,8 +19,10 @@ z <= s (block-triangular channel masks, as in MADE/PixelCNN), with ReLUs and
 residual connections; so output group s sees exactly (z < s, k <= i +
 horizon) inside its receptive field. With `now_tap` the first layer also
 reads column i itself (z < s, the samples just before (s, i)) through one
-more masked kernel. Positions past the end of the utterance, and before its
-start, enter as zeros.
+more masked kernel. With `left_input` the cell's input term at (s, i) also
+adds learned rows for the bytes of (s - 1, i), the sample right before it
+in time (none for s = 0). Positions past the end of the utterance, and
+before its start, enter as zeros.
 
 Notation: B batch, T samples, S sub-tensors, N folded steps, C channels per
 group, K taps per conv, G = 3H gate inputs, P hop.
@@ -53,6 +55,11 @@ class SubscaleConfig:
   # (s, i), x_{t-1} among them, which otherwise reach (s, i) only through
   # the whole dilated stack.
   now_tap: bool = False
+  # The sample just before (s, i) in time, x_{t-1} = (s - 1, i), into the
+  # cell's input term through byte-embedding tables of its own (E_left),
+  # as the dense cell gets its previous sample; s = 0 has none there (its
+  # x_{t-1} is drawn far later) and gets zero.
+  left_input: bool = False
 
   def __post_init__(self):
     if self.batch_factor < 1:
@@ -96,7 +103,8 @@ class SubscaleConfig:
     return cls(batch_factor=s.batch_factor, horizon=s.horizon,
                channels=s.channels, kernel=s.kernel,
                dilations=tuple(int(d) for d in s.dilations),
-               now_tap=bool(s.get('now_tap', False)))
+               now_tap=bool(s.get('now_tap', False)),
+               left_input=bool(s.get('left_input', False)))
 
 
 def dilations_for(horizon: int, kernel: int = 2) -> tuple[int, ...]:
@@ -185,6 +193,10 @@ class ContextNet(nn.Module):
       self.now = self.param('conv_now', nn.initializers.variance_scaling(
           2.0, 'fan_in', 'truncated_normal', in_axis=(0, 1), out_axis=(2, 3)),
                             (s, 2, s, c))
+    if self.sub.left_input:  # Rows for c and f, as the cell's E_prev.
+      self.left = self.param(
+          'E_left', model._byte_embedding_init(2),  # pylint: disable=protected-access
+          (2, 256, self.gates))
 
   def weights(self) -> dict:
     """Masked kernels [K, S, C_in, S, C], biases [S, C], `out` [C, G]; with
@@ -195,7 +207,15 @@ class ContextNet(nn.Module):
     w = {'kernels': kernels, 'biases': list(self.biases), 'out': self.out}
     if self.sub.now_tap:
       w['now'] = self.now * group_mask(s, strict=True)[0]
+    if self.sub.left_input:
+      w['left'] = self.left
     return w
+
+
+def left_term(cw: dict, left_c, left_f, first_x):
+  """E_left rows of the bytes of (s - 1, i), zero where `first_x` (s = 0)."""
+  term = cw['left'][0][left_c] + cw['left'][1][left_f]
+  return jnp.where(first_x[..., None], 0.0, term)
 
 
 def _shift(x_BxNx, offset: int):
@@ -234,7 +254,8 @@ def context_hidden(cw: dict, feats_BxNxSx2, sub: SubscaleConfig):
 
 
 def teacher_forced(w: model.Weights, cw: dict, xin_BxFxG, idx_NxS,
-                   ctx_BxNxSxC, bytes_BxNxS, chunk: int = 16):
+                   ctx_BxNxSxC, bytes_BxNxS, chunk: int = 16,
+                   left_BxNxS=None):
   """ln P of every folded position, all sub-tensors as one WaveRNN batch.
 
   Like `model.teacher_forced`: per chunk of folded steps the input terms
@@ -250,6 +271,7 @@ def teacher_forced(w: model.Weights, cw: dict, xin_BxFxG, idx_NxS,
     ctx_BxNxSxC: the context network's last layer (`context_hidden`).
     bytes_BxNxS: (previous c, previous f, c, f) of every position.
     chunk: folded steps per chunk (memory: chunk * B * S * G floats).
+    left_BxNxS: with `cw['left']`, (c, f) of (s - 1, i) at every (s, i).
 
   Returns:
     ln P(c) and ln P(f | c), float32 [B, N, S].
@@ -266,6 +288,9 @@ def teacher_forced(w: model.Weights, cw: dict, xin_BxFxG, idx_NxS,
       (m, q, b * factor) + x.shape[3:])
   idx_MxQxS = jnp.asarray(np.pad(idx_NxS, [(0, m * q - n), (0, 0)]).reshape(
       m, q, factor))
+  first_B = jnp.asarray(np.tile(np.arange(factor) == 0, b))  # s = 0 rows.
+  if left_BxNxS is None:  # Carried along unused (no E_left).
+    left_BxNxS = bytes_BxNxS[:2]
 
   def recurrence(h_BxH, x_Bx3x2xH2):
     h_Bx2xH2 = model.gru(h_BxH.reshape(-1, 2, hidden // 2),
@@ -274,9 +299,11 @@ def teacher_forced(w: model.Weights, cw: dict, xin_BxFxG, idx_NxS,
     return h_BxH, h_BxH
 
   def chunk_step(h_BxH, inputs):
-    idx_QxS, ctx_QxBxC, (pc, pf, c, f) = inputs
+    idx_QxS, ctx_QxBxC, (pc, pf, c, f), (lc, lf) = inputs
     xin_QxBxG = jnp.swapaxes(xin_BxFxG[:, idx_QxS], 0, 1).reshape(
         q, b * factor, -1) + ctx_QxBxC @ cw['out']
+    if 'left' in cw:
+      xin_QxBxG = xin_QxBxG + left_term(cw, lc, lf, first_B)
     x = model.input_term(w, xin_QxBxG, pc, pf)
     x = x.at[..., 1, :].add(model.c_term(w, c))
     h_BxH, h_QxBxH = jax.lax.scan(recurrence, h_BxH, x)
@@ -288,7 +315,8 @@ def teacher_forced(w: model.Weights, cw: dict, xin_BxFxG, idx_NxS,
 
   h0 = jnp.zeros((b * factor, hidden), jnp.float32)
   _, lps = jax.lax.scan(chunk_step, h0, (
-      idx_MxQxS, chunks(ctx_BxNxSxC), tuple(map(chunks, bytes_BxNxS))))
+      idx_MxQxS, chunks(ctx_BxNxSxC), tuple(map(chunks, bytes_BxNxS)),
+      tuple(map(chunks, left_BxNxS))))
   back = lambda x: jnp.swapaxes(x.reshape(m * q, b, factor), 0, 1)[:, :n]
   return tuple(map(back, lps))
 
@@ -338,8 +366,11 @@ def log_probs(w: model.Weights, cw: dict, sub: SubscaleConfig, audio_BxT,
     sc, sf = quantization.split(jnp.zeros((b, 1, factor), jnp.int16))
     pc = jnp.concatenate([sc, c[:, :n_scored - 1]], 1)
     pf = jnp.concatenate([sf, f[:, :n_scored - 1]], 1)
+  # (s - 1, i) of every (s, i); s = 0 gets a placeholder (masked).
+  before = lambda x: jnp.concatenate([x[..., :1], x[..., :-1]], -1)[:, span]
   lp_c, lp_f = teacher_forced(w, cw, xin_BxFxG, idx_NxS, ctx_BxNxSxC[:, span],
-                              (pc, pf, c[:, span], f[:, span]))
+                              (pc, pf, c[:, span], f[:, span]),
+                              left_BxNxS=(before(c), before(f)))
   return unfold(lp_c, scored), unfold(lp_f, scored)
 
 

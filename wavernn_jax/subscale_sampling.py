@@ -118,17 +118,26 @@ def sample(w: model.Weights, cw: dict, xin_BxFxG, length, key, temperature,
   carry = (jnp.zeros((b * factor, hidden), jnp.float32), silence_c, silence_f,
            jnp.zeros((b, rows, factor, 2), jnp.float32),
            tuple(jnp.zeros((b, rows, factor, sub.channels), jnp.float32)
-                 for _ in sub.dilations))
+                 for _ in sub.dilations),
+           # The drawn bytes, for `left_input` ((s - 1, j) at row j + lookback).
+           jnp.zeros((b, rows, factor, 2) if 'left' in cw else (0,),
+                     jnp.int32))
 
   def step(carry, inputs):
     index, u_BxSx2 = inputs
-    h, pc, pf, xs, hbufs = carry
+    h, pc, pf, xs, hbufs, drawn = carry
     j_S = index - s_idx * (horizon + 1)
     active_S = (j_S >= 0) & (j_S < n)
     write_S = jnp.where(active_S, j_S + sub.lookback, spare)
     ctx_BxSxG, hbufs = _context_step(cw, sub, xs, hbufs, j_S, write_S)
     frame_S = jnp.clip((factor * j_S + s_idx) // hop, 0, frames - 1)
-    xin = (xin_BxFxG[:, frame_S] + ctx_BxSxG).reshape(b * factor, -1)
+    xin_BxSxG = xin_BxFxG[:, frame_S] + ctx_BxSxG
+    if 'left' in cw:  # (s - 1, j_s), drawn F + 1 steps or more ago.
+      left = drawn[:, jnp.clip(j_S + sub.lookback, 0, rows - 1),
+                   jnp.maximum(s_idx - 1, 0)]
+      xin_BxSxG = xin_BxSxG + subscale.left_term(cw, left[..., 0],
+                                                 left[..., 1], s_idx == 0)
+    xin = xin_BxSxG.reshape(b * factor, -1)
     flat = lambda x: x.reshape(b * factor)
     rh = model.recur(w, h)
     x = model.input_term(w, xin, flat(pc), flat(pf))
@@ -144,7 +153,9 @@ def sample(w: model.Weights, cw: dict, xin_BxFxG, length, key, temperature,
     pc, pf = jnp.where(active_S, c, pc), jnp.where(active_S, fi, pf)
     valid_S = active_S & (factor * j_S + s_idx < length)
     xs = xs.at[:, write_S, s_idx].set(subscale.features(c, fi, valid_S))
-    return (h, pc, pf, xs, hbufs), (quantization.combine(c, fi), lp)
+    if 'left' in cw:
+      drawn = drawn.at[:, write_S, s_idx].set(jnp.stack([c, fi], -1))
+    return (h, pc, pf, xs, hbufs, drawn), (quantization.combine(c, fi), lp)
 
   uniforms = jax.random.uniform(key, (steps, b, factor, 2))
   _, (audio_XxBxS, lp_XxBxS) = jax.lax.scan(
