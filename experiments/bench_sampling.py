@@ -207,6 +207,8 @@ def subscale_rows(hidden: int, dense_batch1: float) -> None:
       config = wavernn.get_config(
           f'preset=demo,variant=subscale,hidden={hidden},'
           f'batch_factor={_SUB_FACTOR.value},horizon={horizon}')
+      # The context net the recorded rows were measured with.
+      config.subscale.update(now_tap=False, left_input=False)
       voc = vocoder_lib.Vocoder.from_config(config)
       if z:
         voc.prune(z, (16, 1), ('R_u', 'R_r', 'R_e'))
@@ -367,6 +369,8 @@ def generate_rows(hidden: int) -> None:
       sub = wavernn.get_config(
           f'preset=paper,variant=subscale,hidden={hidden},'
           f'batch_factor={_SUB_FACTOR.value},horizon={horizon}')
+      # The context net the recorded rows were measured with.
+      sub.subscale.update(now_tap=False, left_input=False)
       voc = vocoder_lib.Vocoder.from_config(sub)
       if zs:
         voc.prune(zs, (16, 1), gates)

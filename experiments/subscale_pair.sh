@@ -7,7 +7,8 @@
 #
 # One core (taskset -c CORE, default 1), one model after the other, each
 # for exactly STEPS steps: dense H = 384, then Subscale H = 384 (B = 16,
-# F = 64). Recipe: pre-emphasis 0.85, embedded byte inputs, Polyak average
+# F = 64) with the session-5 context net, with subscale.now_tap, and with
+# now_tap and subscale.left_input (the defaults since session 6). Recipe: pre-emphasis 0.85, embedded byte inputs, Polyak average
 # 0.999, and no LPC for either (Subscale draws 16 samples of different times
 # at once, so it cannot predict from the immediate past; the dense model
 # goes without it too so that only the ordering differs). Both see 3,200
@@ -39,14 +40,15 @@ run dense384 "experiments/wavernn.py:hidden=384,steps=$steps" \
   --config.data.batch_size=8 --config.data.crop_samples=400
 run subscale384 \
   "experiments/wavernn.py:variant=subscale,hidden=384,batch_factor=16,horizon=64,steps=$steps" \
-  --config.data.batch_size=2 --config.data.crop_samples=1600
+  --config.data.batch_size=2 --config.data.crop_samples=1600 \
+  --config.subscale.now_tap=false --config.subscale.left_input=false
 # Session 6: the same with the context net's first layer also reading the
 # current column of the earlier sub-tensors (subscale.now_tap: x_{t-1} and
 # the other samples just before (s, i) one layer from the cell).
 run subscale384_now \
   "experiments/wavernn.py:variant=subscale,hidden=384,batch_factor=16,horizon=64,steps=$steps" \
   --config.data.batch_size=2 --config.data.crop_samples=1600 \
-  --config.subscale.now_tap=true
+  --config.subscale.now_tap=true --config.subscale.left_input=false
 # ... and also x_{t-1} = (s - 1, i) embedded into the cell's input term
 # (subscale.left_input), as the dense cell gets its previous sample.
 run subscale384_left \

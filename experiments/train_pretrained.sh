@@ -46,7 +46,8 @@ lane1() {
     --config.train.max_seconds=4200
   taskset -c 1 $py launch.py --workdir="$root/subscale384" \
     --config=experiments/wavernn.py:variant=subscale,hidden=384,steps=2000 \
-    "${common[@]}" \
+    "${common[@]}" --config.subscale.now_tap=false \
+    --config.subscale.left_input=false \
     --config.train.max_seconds=3000
 }
 
