@@ -22,7 +22,6 @@ from absl import app
 from absl import flags
 import numpy as np
 
-import launch
 import wavernn_jax
 
 _EXPORT = flags.DEFINE_string('export', None, 'write the packs to this folder.')
@@ -100,4 +99,9 @@ def main(argv):
 
 
 if __name__ == '__main__':
+  # launch.py's flags too; imported only here, so tests that import this
+  # module beside others defining --workdir do not clash.
+  sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+      __file__))))  # launch.py sits at the repo root.
+  import launch  # pylint: disable=g-import-not-at-top
   app.run(main, flags_parser=launch._parse_flags)
