@@ -5,14 +5,25 @@
 #   2. time the `paper` preset's training step (bench_training.py);
 #   3. time `Vocoder.generate` (bench_sampling.py --path=generate).
 # Everything it reports lands in $OUT (the lease's return folder).
+# Settings (environment): TRAIN_SECONDS (270), BATCH (128), STEPS (200000:
+# the cosine's length), INIT (gpu/init), BENCH_SECONDS (80), SKIP_SAMPLING.
+# Session 6 ran it as TRAIN_SECONDS=250, then TRAIN_SECONDS=180 STEPS=6000
+# BENCH_SECONDS=100 SKIP_SAMPLING=1 from the first call's average.
 #
 # Prepared here, before the call (the machine is bare and offline):
 #   .whl/   wheels of what its image lacks (ml_collections, grain,
 #           array_record, tensorboardX, soundfile, cffi, pycparser,
-#           portpicker; flax, optax and orbax-checkpoint at our versions)
+#           portpicker, G722; flax, optax and orbax-checkpoint at our
+#           versions; `pip download --python-version 3.12 ...`, see
+#           /work/.library/device/README.md)
 #   gpu/packs/  the dataset's splits (experiments/data_pack.py --export)
 #   gpu/init/   the committed run's checkpoint without its optimizer state
-# and the call carries .whl and gpu. The checkpoint comes back as
+# and the call carries .whl and gpu (both in .git/info/exclude). The tracked
+# tree is over the lease's 64 MiB (pretrained/ and runs/), so for the call
+# they leave the index, not the disk: `git rm -r -q --cached pretrained runs`
+# and `/pretrained/`, `/runs/` in .git/info/exclude; afterwards `git reset
+# -q` and drop those two lines (commit nothing in between).
+# The checkpoint comes back as
 # $OUT/run.tar.* (split under the 16 MB per-file limit): `cat run.tar.* |
 # tar -x` restores it on CPU like any other workdir.
 set -uo pipefail
