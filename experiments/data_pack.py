@@ -5,8 +5,11 @@ TFDS; this packs a prepared dataset's splits into one compressed .npz each
 (int16 audio, concatenated, with its lengths) and runs `launch.py` there
 with `load_split` reading the packs instead:
 
-  # here: write DIR/train.npz, DIR/validation.npz (and test.npz with --with_test)
-  python experiments/data_pack.py --export=DIR [--config=... flags]
+  # here: write DIR/train.npz, DIR/validation.npz (and test.npz with
+  # --with_test); --config's data.* picks the dataset, and launch.py's
+  # flags want a --workdir (any folder; nothing is written there)
+  python experiments/data_pack.py --export=DIR --workdir=/tmp/x \
+      --config=experiments/wavernn.py
   # there: launch.py's own flags after the pack folder
   python experiments/data_pack.py --packs=DIR --config=... --workdir=...
 

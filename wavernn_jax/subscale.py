@@ -200,7 +200,8 @@ class ContextNet(nn.Module):
 
   def weights(self) -> dict:
     """Masked kernels [K, S, C_in, S, C], biases [S, C], `out` [C, G]; with
-    `now_tap` also `now` [S, 2, S, C], masked to z < s."""
+    `now_tap` also `now` [S, 2, S, C], masked to z < s; with `left_input`
+    also `left` [2, 256, G], rows for the bytes of (s - 1, i)."""
     s = self.sub.batch_factor
     kernels = [w * group_mask(s, strict=(l == 0))
                for l, w in enumerate(self.kernels)]
@@ -289,8 +290,6 @@ def teacher_forced(w: model.Weights, cw: dict, xin_BxFxG, idx_NxS,
   idx_MxQxS = jnp.asarray(np.pad(idx_NxS, [(0, m * q - n), (0, 0)]).reshape(
       m, q, factor))
   first_B = jnp.asarray(np.tile(np.arange(factor) == 0, b))  # s = 0 rows.
-  if left_BxNxS is None:  # Carried along unused (no E_left).
-    left_BxNxS = bytes_BxNxS[:2]
 
   def recurrence(h_BxH, x_Bx3x2xH2):
     h_Bx2xH2 = model.gru(h_BxH.reshape(-1, 2, hidden // 2),
@@ -299,11 +298,11 @@ def teacher_forced(w: model.Weights, cw: dict, xin_BxFxG, idx_NxS,
     return h_BxH, h_BxH
 
   def chunk_step(h_BxH, inputs):
-    idx_QxS, ctx_QxBxC, (pc, pf, c, f), (lc, lf) = inputs
+    idx_QxS, ctx_QxBxC, (pc, pf, c, f), left = inputs
     xin_QxBxG = jnp.swapaxes(xin_BxFxG[:, idx_QxS], 0, 1).reshape(
         q, b * factor, -1) + ctx_QxBxC @ cw['out']
-    if 'left' in cw:
-      xin_QxBxG = xin_QxBxG + left_term(cw, lc, lf, first_B)
+    if left:  # (c, f) of (s - 1, i), with `cw['left']`.
+      xin_QxBxG = xin_QxBxG + left_term(cw, *left, first_B)
     x = model.input_term(w, xin_QxBxG, pc, pf)
     x = x.at[..., 1, :].add(model.c_term(w, c))
     h_BxH, h_QxBxH = jax.lax.scan(recurrence, h_BxH, x)
@@ -316,7 +315,7 @@ def teacher_forced(w: model.Weights, cw: dict, xin_BxFxG, idx_NxS,
   h0 = jnp.zeros((b * factor, hidden), jnp.float32)
   _, lps = jax.lax.scan(chunk_step, h0, (
       idx_MxQxS, chunks(ctx_BxNxSxC), tuple(map(chunks, bytes_BxNxS)),
-      tuple(map(chunks, left_BxNxS))))
+      tuple(map(chunks, left_BxNxS or ()))))
   back = lambda x: jnp.swapaxes(x.reshape(m * q, b, factor), 0, 1)[:, :n]
   return tuple(map(back, lps))
 
@@ -366,11 +365,13 @@ def log_probs(w: model.Weights, cw: dict, sub: SubscaleConfig, audio_BxT,
     sc, sf = quantization.split(jnp.zeros((b, 1, factor), jnp.int16))
     pc = jnp.concatenate([sc, c[:, :n_scored - 1]], 1)
     pf = jnp.concatenate([sf, f[:, :n_scored - 1]], 1)
-  # (s - 1, i) of every (s, i); s = 0 gets a placeholder (masked).
-  before = lambda x: jnp.concatenate([x[..., :1], x[..., :-1]], -1)[:, span]
+  left = None
+  if 'left' in cw:  # (s - 1, i) of every (s, i); s = 0: a placeholder, masked.
+    before = lambda x: jnp.concatenate([x[..., :1], x[..., :-1]], -1)[:, span]
+    left = (before(c), before(f))
   lp_c, lp_f = teacher_forced(w, cw, xin_BxFxG, idx_NxS, ctx_BxNxSxC[:, span],
                               (pc, pf, c[:, span], f[:, span]),
-                              left_BxNxS=(before(c), before(f)))
+                              left_BxNxS=left)
   return unfold(lp_c, scored), unfold(lp_f, scored)
 
 
