@@ -136,6 +136,7 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
     # narrowed the gap to dense at 5,000 steps (9.80 -> 9.61 -> 9.46 bits).
     c.subscale.now_tap = True  # first layer also reads the current column of earlier sub-tensors (x_{t-1} directly).
     c.subscale.left_input = True  # the cell's input term also embeds the bytes of x_{t-1} = (s - 1, i) (none for s = 0).
+    c.subscale.left_samples = 1  # with left_input: x_{t-1} ... x_{t-k} = (s - k, i) so (each zero where s < k).
     # Folded samples, one ReLU conv layer each: the context net sees columns
     # j - F + 1 ... j + F of the earlier sub-tensors (subscale.dilations_for).
     c.subscale.dilations = subscale.dilations_for(max(args.horizon, 0),

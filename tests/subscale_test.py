@@ -19,10 +19,11 @@ S, HORIZON = 4, 2  # Sub-tensors and future horizon of the small model.
 
 
 def _vocoder(batch_factor=S, horizon=HORIZON, now_tap=False,
-             left_input=False):
+             left_input=False, left_samples=1):
   config = wavernn.get_config(f'preset=tiny,variant=subscale,batch_factor='
                               f'{batch_factor},horizon={horizon}')
-  config.subscale.update(now_tap=now_tap, left_input=left_input)
+  config.subscale.update(now_tap=now_tap, left_input=left_input,
+                         left_samples=left_samples)
   v = vocoder_lib.Vocoder.from_config(config, seed=0)
   # Larger weights than the init: peaky distributions, so any mismatch shows.
   v.params = jax.tree_util.tree_map(lambda x: x * 3.0, v.params)
@@ -105,14 +106,16 @@ def test_dependency_structure_by_perturbation(voc):
 
 
 @pytest.mark.parametrize('factor, horizon, temperature, now_tap, left', [
-    (S, HORIZON, 1.0, False, False), (3, 1, 0.7, False, False),
-    (S, HORIZON, 1.0, True, False), (3, 0, 1.0, True, False),
-    (S, HORIZON, 1.0, False, True), (3, 0, 0.7, True, True)])
+    (S, HORIZON, 1.0, False, 0), (3, 1, 0.7, False, 0),
+    (S, HORIZON, 1.0, True, 0), (3, 0, 1.0, True, 0),
+    (S, HORIZON, 1.0, False, 1), (3, 0, 0.7, True, 1),
+    (S, HORIZON, 1.0, True, 3), (3, 1, 1.0, False, 2)])
 def test_generate_agrees_with_log_prob(factor, horizon, temperature, now_tap,
                                        left):
   """ln P reported by the sampler == teacher-forced ln P of its output (also
-  when the length is not a multiple of S: 5 * 64 = 320 = 3 * 106 + 2)."""
-  v = _vocoder(factor, horizon, now_tap, left)
+  when the length is not a multiple of S: 5 * 64 = 320 = 3 * 106 + 2);
+  `left`: subscale.left_samples with left_input, 0 without."""
+  v = _vocoder(factor, horizon, now_tap, left > 0, max(left, 1))
   mel = _mel(v, 5, batch=2)
   audio, lp = v.generate(mel, seed=3, temperature=temperature)
   assert audio.dtype == np.int16 and audio.shape == (2, 5 * 64)
@@ -138,6 +141,11 @@ def test_crop_must_fold_evenly():
     config_checks.validate(config)
   config = wavernn.get_config('preset=tiny,variant=subscale,horizon=-1')
   with pytest.raises(config_checks.ConfigError, match='horizon=-1'):
+    config_checks.validate(config)
+  config = wavernn.get_config('preset=tiny,variant=subscale,batch_factor=4')
+  config.subscale.update(left_input=True, left_samples=4)
+  with pytest.raises(config_checks.ConfigError,
+                     match=r'left_samples=4 must be in \[1, batch_factor - 1 = 3\]'):
     config_checks.validate(config)
 
 
@@ -226,11 +234,13 @@ def test_now_tap_reads_the_current_column_of_earlier_subtensors():
   assert not np.asarray(grad).any()
 
 
-def test_left_input_is_the_sample_just_before():
+@pytest.mark.parametrize('left_samples', [1, 2, 3])
+def test_left_input_is_the_samples_just_before(left_samples):
   """With the context net's output zeroed, the only path between
-  sub-tensors is `left_input`: sample (z0, k0) reaches (z0 + 1, k0) (and,
-  through that sub-tensor's recurrence, its later steps) and nothing else."""
-  v = _vocoder(left_input=True)
+  sub-tensors is `left_input`: sample (z0, k0) reaches (z0 + k, k0) for
+  k = 1 .. left_samples (and, through those sub-tensors' recurrences, their
+  later steps) and nothing else."""
+  v = _vocoder(left_input=True, left_samples=left_samples)
   v.params = jax.tree_util.tree_map_with_path(
       lambda path, x: jnp.zeros_like(x) if 'out' in jax.tree_util.keystr(path)
       and 'context' in jax.tree_util.keystr(path) else x, v.params)
@@ -248,7 +258,8 @@ def test_left_input_is_the_sample_just_before():
     poked[0, S * k0 + z0] ^= 0x2A00
     changed = (np.abs(np.asarray(lp_fn(poked)) - base)[0].reshape(n, S)
                > 1e-6)
-    allowed = ((s_NxS == z0) | (s_NxS == z0 + 1)) & (i_NxS >= k0)
+    allowed = (s_NxS >= z0) & (s_NxS <= z0 + left_samples) & (i_NxS >= k0)
     assert not (changed & ~allowed).any(), (z0, k0)
-    if z0 + 1 < S:  # x_{t-1} of (z0 + 1, k0) is the poked sample.
-      assert changed[k0, z0 + 1]
+    for k in range(1, left_samples + 1):
+      if z0 + k < S:  # x_{t-k} of (z0 + k, k0) is the poked sample.
+        assert changed[k0, z0 + k], (z0, k0, k)

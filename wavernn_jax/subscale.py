@@ -60,6 +60,11 @@ class SubscaleConfig:
   # as the dense cell gets its previous sample; s = 0 has none there (its
   # x_{t-1} is drawn far later) and gets zero.
   left_input: bool = False
+  # With left_input: how many samples right before (s, i) go in that way,
+  # x_{t-k} = (s - k, i) for k = 1 .. left_samples, each through tables of
+  # its own (E_left for k = 1, E_left_more[k - 2] after); zero where s < k
+  # (those are drawn later).
+  left_samples: int = 1
 
   def __post_init__(self):
     if self.batch_factor < 1:
@@ -74,6 +79,12 @@ class SubscaleConfig:
           f'subscale.channels={self.channels}, kernel={self.kernel} and '
           f'dilations={self.dilations} must be positive (and at least one '
           'dilation); e.g. channels=16, kernel=2, dilations=(1, 2, 4, 8).')
+    if self.left_input and not 1 <= self.left_samples < max(
+        self.batch_factor, 2):
+      raise ValueError(
+          f'subscale.left_samples={self.left_samples} must be in [1, '
+          f'batch_factor - 1 = {self.batch_factor - 1}]: sub-tensor s has '
+          'only s samples of its own column before it; e.g. left_samples=1.')
     if self.receptive_field < self.horizon:
       raise ValueError(
           f'subscale.dilations={tuple(self.dilations)} with kernel='
@@ -104,7 +115,8 @@ class SubscaleConfig:
                channels=s.channels, kernel=s.kernel,
                dilations=tuple(int(d) for d in s.dilations),
                now_tap=bool(s.get('now_tap', False)),
-               left_input=bool(s.get('left_input', False)))
+               left_input=bool(s.get('left_input', False)),
+               left_samples=int(s.get('left_samples', 1)))
 
 
 def dilations_for(horizon: int, kernel: int = 2) -> tuple[int, ...]:
@@ -197,11 +209,17 @@ class ContextNet(nn.Module):
       self.left = self.param(
           'E_left', model._byte_embedding_init(2),  # pylint: disable=protected-access
           (2, 256, self.gates))
+      if self.sub.left_samples > 1:  # x_{t-2} ... x_{t-left_samples}.
+        self.left_more = self.param(
+            'E_left_more', model._byte_embedding_init(2),  # pylint: disable=protected-access
+            (self.sub.left_samples - 1, 2, 256, self.gates))
 
   def weights(self) -> dict:
     """Masked kernels [K, S, C_in, S, C], biases [S, C], `out` [C, G]; with
     `now_tap` also `now` [S, 2, S, C], masked to z < s; with `left_input`
-    also `left` [2, 256, G], rows for the bytes of (s - 1, i)."""
+    also `left` [2, 256, G], rows for the bytes of (s - 1, i), and with
+    `left_samples` > 1 `left_more` [left_samples - 1, 2, 256, G], rows for
+    those of (s - k, i), k >= 2."""
     s = self.sub.batch_factor
     kernels = [w * group_mask(s, strict=(l == 0))
                for l, w in enumerate(self.kernels)]
@@ -210,13 +228,21 @@ class ContextNet(nn.Module):
       w['now'] = self.now * group_mask(s, strict=True)[0]
     if self.sub.left_input:
       w['left'] = self.left
+      if self.sub.left_samples > 1:
+        w['left_more'] = self.left_more
     return w
 
 
-def left_term(cw: dict, left_c, left_f, first_x):
-  """E_left rows of the bytes of (s - 1, i), zero where `first_x` (s = 0)."""
-  term = cw['left'][0][left_c] + cw['left'][1][left_f]
-  return jnp.where(first_x[..., None], 0.0, term)
+def left_term(cw: dict, lefts, s_x):
+  """The `left_input` rows: sum over k of the rows of the bytes (c, f) of
+  (s - k, i), `lefts[k - 1]`, each zero where s < k (`s_x`: the sub-tensor
+  of each row, broadcasting against the bytes)."""
+  tables = [cw['left']] + list(cw.get('left_more', ()))
+  term = 0.0
+  for k, (table, (c, f)) in enumerate(zip(tables, lefts), 1):
+    term = term + jnp.where((s_x < k)[..., None], 0.0,
+                            table[0][c] + table[1][f])
+  return term
 
 
 def _shift(x_BxNx, offset: int):
@@ -272,7 +298,8 @@ def teacher_forced(w: model.Weights, cw: dict, xin_BxFxG, idx_NxS,
     ctx_BxNxSxC: the context network's last layer (`context_hidden`).
     bytes_BxNxS: (previous c, previous f, c, f) of every position.
     chunk: folded steps per chunk (memory: chunk * B * S * G floats).
-    left_BxNxS: with `cw['left']`, (c, f) of (s - 1, i) at every (s, i).
+    left_BxNxS: with `cw['left']`, (c, f) of (s - k, i) at every (s, i),
+      for k = 1 .. left_samples, flat: (c_1, f_1, c_2, f_2, ...).
 
   Returns:
     ln P(c) and ln P(f | c), float32 [B, N, S].
@@ -289,7 +316,7 @@ def teacher_forced(w: model.Weights, cw: dict, xin_BxFxG, idx_NxS,
       (m, q, b * factor) + x.shape[3:])
   idx_MxQxS = jnp.asarray(np.pad(idx_NxS, [(0, m * q - n), (0, 0)]).reshape(
       m, q, factor))
-  first_B = jnp.asarray(np.tile(np.arange(factor) == 0, b))  # s = 0 rows.
+  s_B = jnp.asarray(np.tile(np.arange(factor), b))  # Sub-tensor of each row.
 
   def recurrence(h_BxH, x_Bx3x2xH2):
     h_Bx2xH2 = model.gru(h_BxH.reshape(-1, 2, hidden // 2),
@@ -301,8 +328,9 @@ def teacher_forced(w: model.Weights, cw: dict, xin_BxFxG, idx_NxS,
     idx_QxS, ctx_QxBxC, (pc, pf, c, f), left = inputs
     xin_QxBxG = jnp.swapaxes(xin_BxFxG[:, idx_QxS], 0, 1).reshape(
         q, b * factor, -1) + ctx_QxBxC @ cw['out']
-    if left:  # (c, f) of (s - 1, i), with `cw['left']`.
-      xin_QxBxG = xin_QxBxG + left_term(cw, *left, first_B)
+    if left:  # (c, f) of (s - k, i), with `cw['left']`.
+      xin_QxBxG = xin_QxBxG + left_term(cw, tuple(zip(left[::2], left[1::2])),
+                                        s_B)
     x = model.input_term(w, xin_QxBxG, pc, pf)
     x = x.at[..., 1, :].add(model.c_term(w, c))
     h_BxH, h_QxBxH = jax.lax.scan(recurrence, h_BxH, x)
@@ -366,9 +394,11 @@ def log_probs(w: model.Weights, cw: dict, sub: SubscaleConfig, audio_BxT,
     pc = jnp.concatenate([sc, c[:, :n_scored - 1]], 1)
     pf = jnp.concatenate([sf, f[:, :n_scored - 1]], 1)
   left = None
-  if 'left' in cw:  # (s - 1, i) of every (s, i); s = 0: a placeholder, masked.
-    before = lambda x: jnp.concatenate([x[..., :1], x[..., :-1]], -1)[:, span]
-    left = (before(c), before(f))
+  if 'left' in cw:  # (s - k, i) of every (s, i); s < k: placeholders, masked.
+    before = lambda x, k: jnp.concatenate([x[..., :k], x[..., :-k]],
+                                          -1)[:, span]
+    left = tuple(before(x, k) for k in range(1, sub.left_samples + 1)
+                 for x in (c, f))
   lp_c, lp_f = teacher_forced(w, cw, xin_BxFxG, idx_NxS, ctx_BxNxSxC[:, span],
                               (pc, pf, c[:, span], f[:, span]),
                               left_BxNxS=left)

@@ -119,7 +119,7 @@ def sample(w: model.Weights, cw: dict, xin_BxFxG, length, key, temperature,
            jnp.zeros((b, rows, factor, 2), jnp.float32),
            tuple(jnp.zeros((b, rows, factor, sub.channels), jnp.float32)
                  for _ in sub.dilations),
-           # The drawn bytes, for `left_input` ((s - 1, j) at row j + lookback).
+           # The drawn bytes, for `left_input` ((s, j) at row j + lookback).
            jnp.zeros((b, rows, factor, 2) if 'left' in cw else (0,),
                      jnp.int32))
 
@@ -132,11 +132,12 @@ def sample(w: model.Weights, cw: dict, xin_BxFxG, length, key, temperature,
     ctx_BxSxG, hbufs = _context_step(cw, sub, xs, hbufs, j_S, write_S)
     frame_S = jnp.clip((factor * j_S + s_idx) // hop, 0, frames - 1)
     xin_BxSxG = xin_BxFxG[:, frame_S] + ctx_BxSxG
-    if 'left' in cw:  # (s - 1, j_s), drawn F + 1 steps or more ago.
-      left = drawn[:, jnp.clip(j_S + sub.lookback, 0, rows - 1),
-                   jnp.maximum(s_idx - 1, 0)]
-      xin_BxSxG = xin_BxSxG + subscale.left_term(cw, left[..., 0],
-                                                 left[..., 1], s_idx == 0)
+    if 'left' in cw:  # (s - k, j_s), drawn k (F + 1) steps or more ago.
+      row_S = jnp.clip(j_S + sub.lookback, 0, rows - 1)
+      lefts = [drawn[:, row_S, jnp.maximum(s_idx - k, 0)]
+               for k in range(1, sub.left_samples + 1)]
+      xin_BxSxG = xin_BxSxG + subscale.left_term(
+          cw, [(x[..., 0], x[..., 1]) for x in lefts], s_idx)
     xin = xin_BxSxG.reshape(b * factor, -1)
     flat = lambda x: x.reshape(b * factor)
     rh = model.recur(w, h)
