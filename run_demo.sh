@@ -9,14 +9,14 @@ WORKDIR="${WORKDIR:-workdirs/demo}"
 PY=.venv/bin/python
 mkdir -p "$WORKDIR"
 # First, something to listen to at once: every shipped model vocodes three
-# held-out utterances, the best dense one (dense384_lpc_pitch: H = 384, the
+# held-out utterances, the best dense one (dense384_lpc_pitch_v2: H = 384, the
 # recipe of issue 11 with LPC and pitch from the mel; 3.9 CPU hours, then
-# 7 minutes at batch 128 on a lent GPU) first
+# 10 minutes at batch 128 and 256 on a lent GPU) first
 # (pretrained/<name>/MODEL_CARD.md; docs/RESULTS.md compares them).
 # Each run's JSON result goes to <output folder>/vocode.json; then a table of
 # them is printed.
 runs=()
-best=pretrained/dense384_lpc_pitch
+best=pretrained/dense384_lpc_pitch_v2
 for model in $best $(ls -d pretrained/*/ | sed 's|/$||' | grep -vx $best); do
   name=$(basename "$model")
   out="$WORKDIR/pretrained_vocoded/$name"

@@ -39,7 +39,8 @@ call (compile + run) and the compile time in it (`timing.CompileTimer`)
 apart, then the best of --repeats timed calls, next to the NumPy step loop
 of the same dense cell measured in the same run (with --generate_lpc_orders
 also the dense model with LPC from the mel in the loop, `model.lpc_order`).
-With --vocode_workdir the
+--subscale_context picks the Subscale rows' context paths (plain, as
+recorded; defaults; left4). With --vocode_workdir the
 vocode command (`launch.py --mode=vocode`) runs end to end in a fresh
 process on a --vocode_seconds file cut from the test fixture, and its wall
 time, compile time and samples/s are a row too.
@@ -109,6 +110,11 @@ _GEN_DTYPES = flags.DEFINE_list('generate_dtypes', ['float32'], 'generate: '
 _GEN_LPC = flags.DEFINE_list('generate_lpc_orders', [], 'generate: also '
                              'the dense model with each of these LPC orders '
                              '(model.lpc_order; random weights).')
+_SUB_CONTEXT = flags.DEFINE_list(
+    'subscale_context', ['plain'], 'generate: Subscale rows with each of '
+    'these context paths: plain (no subscale.now_tap or left_input, as the '
+    'recorded rows), defaults (experiments/wavernn.py\'s), left4 (the '
+    'defaults with subscale.left_samples=4).')
 _VOCODE_WORKDIR = flags.DEFINE_string('vocode_workdir', None, 'generate: a '
                                       'model to time the vocode command with.')
 _VOCODE_SECONDS = flags.DEFINE_float('vocode_seconds', 10.0, 'generate: '
@@ -364,19 +370,24 @@ def generate_rows(hidden: int) -> None:
         sparsity=z, block='16x1', pruned=','.join(matrices),
         nonzero=sparsity_lib.nonzero_count(
             vocoder_lib._weights(voc.net, voc.params)))
+  contexts = {'plain': dict(now_tap=False, left_input=False),
+              'defaults': {}, 'left4': dict(left_samples=4)}
   for horizon in map(int, _SUB_HORIZONS.value):
-    for zs in (0.0, z):
-      sub = wavernn.get_config(
-          f'preset=paper,variant=subscale,hidden={hidden},'
-          f'batch_factor={_SUB_FACTOR.value},horizon={horizon}')
-      # The context net the recorded rows were measured with.
-      sub.subscale.update(now_tap=False, left_input=False)
-      voc = vocoder_lib.Vocoder.from_config(sub)
-      if zs:
-        voc.prune(zs, (16, 1), gates)
-      row('generate', time_generate(voc, mel, _REPEATS.value),
-          variant='subscale', batch_factor=_SUB_FACTOR.value,
-          horizon=horizon, sparsity=zs)
+    for context in _SUB_CONTEXT.value:
+      if context not in contexts:
+        raise app.UsageError(f'--subscale_context={context} is unknown; use '
+                             'plain, defaults or left4.')
+      for zs in (0.0, z):
+        sub = wavernn.get_config(
+            f'preset=paper,variant=subscale,hidden={hidden},'
+            f'batch_factor={_SUB_FACTOR.value},horizon={horizon}')
+        sub.subscale.update(contexts[context])
+        voc = vocoder_lib.Vocoder.from_config(sub)
+        if zs:
+          voc.prune(zs, (16, 1), gates)
+        row('generate', time_generate(voc, mel, _REPEATS.value),
+            variant='subscale', batch_factor=_SUB_FACTOR.value,
+            horizon=horizon, sparsity=zs, context=context)
   if _VOCODE_WORKDIR.value:
     print(json.dumps(dict(
         vocode_row(_VOCODE_WORKDIR.value, _VOCODE_SECONDS.value),

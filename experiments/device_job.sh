@@ -12,6 +12,13 @@
 #   length), INIT (gpu/init), BENCH_SECONDS (80), SKIP_BENCH, SKIP_SAMPLING. Session 6
 #   ran it as TRAIN_SECONDS=250, then TRAIN_SECONDS=180 STEPS=6000
 #   BENCH_SECONDS=100 SKIP_SAMPLING=1 from the first call's average.
+#   Session 7 continued the shipped model: INIT=gpu/ship (a copy of
+#   pretrained/dense384_lpc_pitch) BATCH=256 STEPS=4000 TRAIN_SECONDS=200
+#   SKIP_BENCH=1 SKIP_SAMPLING=1. A first try at BATCH=512, with XLA's
+#   memory preallocated, failed to make the pitch features' cuFFT plan
+#   (batch count 8,192); BATCH=256 with memory allocated as needed ran
+#   (which change mattered was not tested; the job now always allocates as
+#   needed).
 #
 # JOB=pairs (session 7): the paper's two comparisons at GPU scale, four
 #   models trained from scratch side by side on the one GPU, each for
@@ -21,7 +28,8 @@
 #     LPC order 16, scalar byte inputs; pruned from 10 % to 50 % of the
 #     steps; R through the masked dense product, sparsity.train_kernel=dense);
 #   - sub_dense384 / sub_subscale384: experiments/subscale_pair.sh's dense
-#     H = 384 against Subscale H = 384 (B = 16, F = 64, its defaults).
+#     H = 384 against Subscale H = 384 (B = 16, F = 64, its session-6
+#     defaults: subscale.left_samples=1).
 #   Dense models see BATCH (256) crops of 400 samples, Subscale BATCH / 4
 #   crops of 1,600, so every model scores the same samples per step. A
 #   model still running after TRAIN_SECONDS (420) saves and stops there.
@@ -55,6 +63,9 @@ init=${INIT:-gpu/init}
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
   --upgrade --target /tmp/site .whl/*.whl || exit 1
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1
+# Allocate as needed, not 75 % up front: room for cuFFT's plans, and for
+# JOB=pairs' four processes.
+export XLA_PYTHON_CLIENT_PREALLOCATE=false
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv \
   | tee "$out/device.txt"
 python3 -c "import jax, flax; print('jax', jax.__version__, 'flax', \
@@ -69,8 +80,6 @@ if [ "${JOB:-continue}" = pairs ]; then
   work=/tmp/gpu_pairs
   rm -rf $work  # A warm machine keeps the last call's runs.
   mkdir -p $work/logs
-  # Four processes share the GPU: allocate as needed, not 75 % each.
-  export XLA_PYTHON_CLIENT_PREALLOCATE=false
   common=(--config.model.emphasis=0.85 --config.model.pitch=false
           --config.train.ema_decay=0.999
           --config.train.max_seconds="$train_seconds"
@@ -101,7 +110,7 @@ if [ "${JOB:-continue}" = pairs ]; then
   train sub_subscale384 \
     "experiments/wavernn.py:variant=subscale,hidden=384,batch_factor=16,horizon=64,steps=$steps" \
     "${sub[@]}" --config.data.batch_size=$((batch / 4)) \
-    --config.data.crop_samples=1600 &
+    --config.data.crop_samples=1600 --config.subscale.left_samples=1 &
   wait
   tail -n 3 $work/logs/*.log
   (cd $work && for name in logs pair_* sub_*; do

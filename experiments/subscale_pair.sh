@@ -54,7 +54,8 @@ run subscale384_now \
 run subscale384_left \
   "experiments/wavernn.py:variant=subscale,hidden=384,batch_factor=16,horizon=64,steps=$steps" \
   --config.data.batch_size=2 --config.data.crop_samples=1600 \
-  --config.subscale.now_tap=true --config.subscale.left_input=true
+  --config.subscale.now_tap=true --config.subscale.left_input=true \
+  --config.subscale.left_samples=1
 # Session 7: the defaults with twice the context-net channels per
 # sub-tensor (subscale.channels 16 -> 32): is the context net's width what
 # holds Subscale back?
@@ -62,10 +63,11 @@ run subscale384_c32 \
   "experiments/wavernn.py:variant=subscale,hidden=384,batch_factor=16,horizon=64,steps=$steps" \
   --config.data.batch_size=2 --config.data.crop_samples=1600 \
   --config.subscale.now_tap=true --config.subscale.left_input=true \
-  --config.subscale.channels=32
+  --config.subscale.left_samples=1 --config.subscale.channels=32
 # ... and the defaults with the four samples right before (s, i) in time,
 # x_{t-1} ... x_{t-4} = (s - 1, i) ... (s - 4, i), into the cell's input
-# term (subscale.left_samples 1 -> 4; each zero where s < k).
+# term (subscale.left_samples 1 -> 4; each zero where s < k; the default
+# since session 7).
 run subscale384_left4 \
   "experiments/wavernn.py:variant=subscale,hidden=384,batch_factor=16,horizon=64,steps=$steps" \
   --config.data.batch_size=2 --config.data.crop_samples=1600 \

@@ -132,11 +132,14 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
     c.subscale.horizon = args.horizon  # F, future horizon in folded samples (B * F samples of time).
     c.subscale.channels = 16  # context-net channels per sub-tensor (B times this in all).
     c.subscale.kernel = 2  # taps per dilated conv, in folded samples.
-    # Session 6 (docs/RESULTS.md, "Subscale against dense"): each of these
-    # narrowed the gap to dense at 5,000 steps (9.80 -> 9.61 -> 9.46 bits).
+    # Sessions 6-7 (docs/RESULTS.md, "Subscale against dense"): each of
+    # these narrowed the gap to dense at 5,000 steps (9.80 -> 9.61 -> 9.46
+    # -> 9.38 bits).
     c.subscale.now_tap = True  # first layer also reads the current column of earlier sub-tensors (x_{t-1} directly).
     c.subscale.left_input = True  # the cell's input term also embeds the bytes of x_{t-1} = (s - 1, i) (none for s = 0).
-    c.subscale.left_samples = 1  # with left_input: x_{t-1} ... x_{t-k} = (s - k, i) so (each zero where s < k).
+    # With left_input: x_{t-1} ... x_{t-k} = (s - 1, i) ... (s - k, i), k of
+    # them (each zero where s < k; at most B - 1).
+    c.subscale.left_samples = max(1, min(4, args.batch_factor - 1))
     # Folded samples, one ReLU conv layer each: the context net sees columns
     # j - F + 1 ... j + F of the earlier sub-tensors (subscale.dilations_for).
     c.subscale.dilations = subscale.dilations_for(max(args.horizon, 0),

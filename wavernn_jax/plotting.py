@@ -156,3 +156,58 @@ def plot_sweep(rows, png_path: str) -> None:
   ax.legend()
   fig.tight_layout()
   save_figure(fig, png_path)
+
+
+def plot_chain(legs, png_path: str) -> None:
+  """One model's training legs end to end against scored samples seen.
+
+  Each leg warm-starts from the one before (its steps count from 0) and may
+  differ in batch, so the x axis is the cumulative number of scored
+  training samples. Top: validation NLL (the Polyak average where kept);
+  bottom: PESQ-WB and STOI of the legs' `quality.jsonl` rows
+  (`launch.py --mode=evaluate --quality=N`), averaged over the rows of a
+  step (several sampling seeds).
+
+  Args:
+    legs: [(label, folder, samples_per_step, until_step or None)], each
+      folder holding metrics.jsonl and optionally quality.jsonl; a leg is
+      cut at until_step (where the next one started from).
+    png_path: where the figure goes.
+  """
+  fig, (ax, axq) = plt.subplots(2, 1, figsize=(9, 7), sharex=True)
+  axs = axq.twinx()
+  start = 0.0
+  for i, (label, folder, per_step, until) in enumerate(legs):
+    color = f'C{i % 10}'
+    until = float('inf') if until is None else until
+    curves = _nll_curves(os.path.join(folder, 'metrics.jsonl'))
+    val = curves.get('validation (average)') or curves.get('validation', [])
+    val = sorted(p for p in val if 0 < p[0] <= until)
+    if val:
+      ax.plot([start + s * per_step for s, _ in val], [v for _, v in val],
+              color=color, marker='.', label=label)
+    scores = {}
+    path = os.path.join(folder, 'quality.jsonl')
+    if os.path.exists(path):
+      with open(path) as f:
+        for line in f:
+          row = json.loads(line)
+          if 'pesq_wb' in row and row['step'] <= until:
+            scores.setdefault(row['step'], []).append(row)
+    for step, rows in sorted(scores.items()):
+      x = start + step * per_step
+      axq.plot(x, np.mean([r['pesq_wb'] for r in rows]), 'o', color=color)
+      axs.plot(x, np.mean([r['stoi'] for r in rows]), 's', color=color,
+               mfc='none')
+    last = val[-1][0] if val else 0
+    start += (min(until, last) if until != float('inf') else last) * per_step
+  ax.set_xscale('log')
+  ax.set_ylabel('validation NLL (bits / 16-bit sample)')
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=8)
+  axq.set_ylabel('PESQ-WB (filled circles)')
+  axs.set_ylabel('STOI (open squares)')
+  axq.set_xlabel('scored training samples seen (cumulative over the legs)')
+  axq.grid(alpha=0.3)
+  fig.tight_layout()
+  save_figure(fig, png_path)
