@@ -40,7 +40,7 @@ apart, then the best of --repeats timed calls, next to the NumPy step loop
 of the same dense cell measured in the same run (with --generate_lpc_orders
 also the dense model with LPC from the mel in the loop, `model.lpc_order`).
 --subscale_context picks the Subscale rows' context paths (plain, as
-recorded; defaults; left4). With --vocode_workdir the
+recorded; left1, session 6's; defaults). With --vocode_workdir the
 vocode command (`launch.py --mode=vocode`) runs end to end in a fresh
 process on a --vocode_seconds file cut from the test fixture, and its wall
 time, compile time and samples/s are a row too.
@@ -113,8 +113,8 @@ _GEN_LPC = flags.DEFINE_list('generate_lpc_orders', [], 'generate: also '
 _SUB_CONTEXT = flags.DEFINE_list(
     'subscale_context', ['plain'], 'generate: Subscale rows with each of '
     'these context paths: plain (no subscale.now_tap or left_input, as the '
-    'recorded rows), defaults (experiments/wavernn.py\'s), left4 (the '
-    'defaults with subscale.left_samples=4).')
+    'recorded rows), left1 (session 6\'s: both, subscale.left_samples=1), '
+    'defaults (experiments/wavernn.py\'s).')
 _VOCODE_WORKDIR = flags.DEFINE_string('vocode_workdir', None, 'generate: a '
                                       'model to time the vocode command with.')
 _VOCODE_SECONDS = flags.DEFINE_float('vocode_seconds', 10.0, 'generate: '
@@ -371,12 +371,12 @@ def generate_rows(hidden: int) -> None:
         nonzero=sparsity_lib.nonzero_count(
             vocoder_lib._weights(voc.net, voc.params)))
   contexts = {'plain': dict(now_tap=False, left_input=False),
-              'defaults': {}, 'left4': dict(left_samples=4)}
+              'left1': dict(left_samples=1), 'defaults': {}}
   for horizon in map(int, _SUB_HORIZONS.value):
     for context in _SUB_CONTEXT.value:
       if context not in contexts:
         raise app.UsageError(f'--subscale_context={context} is unknown; use '
-                             'plain, defaults or left4.')
+                             'plain, left1 or defaults.')
       for zs in (0.0, z):
         sub = wavernn.get_config(
             f'preset=paper,variant=subscale,hidden={hidden},'

@@ -37,13 +37,18 @@ recipe=(--config.data.batch_size=8 --config.model.emphasis=0.85
 # dense384_lpc_pitch_b8 / _b64 (session 6): the batch A/B after the GPU
 # lease (batch 128 there lifted PESQ-WB from 1.35 to 1.71 at the same NLL):
 # both warm-started from runs/dense384_lpc_pitch, batch 8 or 64, equal CPU.
+# dense384_lpc_pitch_v2_b64 / _b128 (session 7): the GPU-trained shipped
+# model continued on CPU at batch 64 or 128 and a 3e-4 peak LR (it is
+# annealed; the recipe's 1.5e-3 would undo that), equal CPU: does a CPU
+# hour still buy anything at H = 384, and does the bigger batch still lead?
 config_for() {
   case "$1" in
     dense384) echo "--config=experiments/wavernn.py:hidden=384,steps=200000 --config.model.lpc_order=0 --config.model.pitch=false" ;;
     dense384_lpc) echo "--config=experiments/wavernn.py:hidden=384,steps=200000 --config.model.lpc_order=16 --config.model.pitch=false" ;;
     dense384_lpc_pitch) echo "--config=experiments/wavernn.py:hidden=384,steps=200000 --config.model.lpc_order=16 --config.model.pitch=true --config.train.init_from=runs/dense384_lpc" ;;
     dense384_lpc_pitch_b8|dense384_lpc_pitch_b64) echo "--config=experiments/wavernn.py:hidden=384,steps=200000 --config.model.lpc_order=16 --config.model.pitch=true --config.train.init_from=runs/dense384_lpc_pitch" ;;
-    *) echo "error: unknown long run '$1'; use dense384, dense384_lpc, dense384_lpc_pitch, dense384_lpc_pitch_b8 or dense384_lpc_pitch_b64." >&2
+    dense384_lpc_pitch_v2_b64|dense384_lpc_pitch_v2_b128) echo "--config=experiments/wavernn.py:hidden=384,steps=200000 --config.model.lpc_order=16 --config.model.pitch=true --config.train.init_from=pretrained/dense384_lpc_pitch_v2 --config.train.learning_rate=3e-4" ;;
+    *) echo "error: unknown long run '$1'; use dense384, dense384_lpc, dense384_lpc_pitch, dense384_lpc_pitch_b8, dense384_lpc_pitch_b64, dense384_lpc_pitch_v2_b64 or dense384_lpc_pitch_v2_b128." >&2
        exit 1 ;;
   esac
 }
@@ -51,7 +56,10 @@ config=$(config_for "$name")
 # Session 6's batch A/B: both arms warm-started from the same average
 # (runs/dense384_lpc_pitch, step 11,952), batch 8 (the recipe) or 64.
 batch=()
-[ "$name" = dense384_lpc_pitch_b64 ] && batch=(--config.data.batch_size=64)
+case "$name" in
+  *_b64) batch=(--config.data.batch_size=64) ;;
+  *_b128) batch=(--config.data.batch_size=128) ;;
+esac
 work=workdirs/long/$name
 store=runs/$name
 mkdir -p "$work" "$store"
