@@ -115,6 +115,9 @@ _SUB_CONTEXT = flags.DEFINE_list(
     'these context paths: plain (no subscale.now_tap or left_input, as the '
     'recorded rows), left1 (session 6\'s: both, subscale.left_samples=1), '
     'defaults (experiments/wavernn.py\'s).')
+# --subscale_context: config.subscale overrides of each context path.
+SUB_CONTEXTS = {'plain': dict(now_tap=False, left_input=False),
+                'left1': dict(left_samples=1), 'defaults': {}}
 _VOCODE_WORKDIR = flags.DEFINE_string('vocode_workdir', None, 'generate: a '
                                       'model to time the vocode command with.')
 _VOCODE_SECONDS = flags.DEFINE_float('vocode_seconds', 10.0, 'generate: '
@@ -172,6 +175,10 @@ def bench_numpy(voc, batch: int, seconds: float) -> dict:
 
 def main(argv):
   del argv
+  unknown = sorted(set(_SUB_CONTEXT.value) - set(SUB_CONTEXTS))
+  if unknown:
+    sys.exit(f'error: --subscale_context={",".join(unknown)} is unknown; use '
+             f'some of {",".join(SUB_CONTEXTS)}')
   if _PATH.value == 'generate':
     generate_rows(int(_HIDDEN.value[0]))
     return
@@ -370,18 +377,13 @@ def generate_rows(hidden: int) -> None:
         sparsity=z, block='16x1', pruned=','.join(matrices),
         nonzero=sparsity_lib.nonzero_count(
             vocoder_lib._weights(voc.net, voc.params)))
-  contexts = {'plain': dict(now_tap=False, left_input=False),
-              'left1': dict(left_samples=1), 'defaults': {}}
   for horizon in map(int, _SUB_HORIZONS.value):
     for context in _SUB_CONTEXT.value:
-      if context not in contexts:
-        raise app.UsageError(f'--subscale_context={context} is unknown; use '
-                             'plain, left1 or defaults.')
       for zs in (0.0, z):
         sub = wavernn.get_config(
             f'preset=paper,variant=subscale,hidden={hidden},'
             f'batch_factor={_SUB_FACTOR.value},horizon={horizon}')
-        sub.subscale.update(contexts[context])
+        sub.subscale.update(SUB_CONTEXTS[context])
         voc = vocoder_lib.Vocoder.from_config(sub)
         if zs:
           voc.prune(zs, (16, 1), gates)
