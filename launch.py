@@ -1,10 +1,10 @@
 r"""Train, evaluate and vocode with wavernn_jax.
 
-  python launch.py --config=experiments/wavernn.py:preset=demo --workdir=DIR
+  python launch.py --config=experiments/configs/wavernn.py:preset=demo --workdir=DIR
   python launch.py --mode=evaluate --workdir=DIR [--wav_dir=D]
   python launch.py --mode=vocode --workdir=DIR --input=in.wav --output=out.wav
   python launch.py --mode=vocode --workdir=DIR --split=test --num=3
-  python launch.py --config=experiments/sparse_vs_dense.py --sweep \
+  python launch.py --config=experiments/configs/sparse_vs_dense.py --sweep \
       [--sweep_index=N] --workdir=DIR
   python launch.py --mode=report --workdir=DIR
 """
@@ -21,6 +21,7 @@ from ml_collections import config_flags
 
 from wavernn_jax import audio_io
 from wavernn_jax import checkpoint
+from wavernn_jax import compile_cache
 from wavernn_jax import config_args
 from wavernn_jax import config_checks
 from wavernn_jax import distributed
@@ -66,6 +67,11 @@ _TEMPERATURE = flags.DEFINE_float(
 flags.register_validator('temperature', lambda t: t > 0, 'must be > 0')
 # Multi-process runs (see wavernn_jax/distributed.py); unset: one process,
 # or whatever $JAX_COORDINATOR_ADDRESS etc. / a Slurm, MPI or TPU job say.
+_COMPILE_CACHE = flags.DEFINE_string(
+    'compile_cache', None, 'folder of JAX\'s persistent compilation cache '
+    '(default: $WAVERNN_JAX_COMPILE_CACHE, else ~/.cache/wavernn_jax/xla; '
+    '"" turns it off): a second call with the same model does not compile '
+    'again.')
 _COORDINATOR = flags.DEFINE_string(
     'coordinator_address', None, 'host:port of process 0 (multi-process).')
 _NUM_PROCESSES = flags.DEFINE_integer('num_processes', None,
@@ -118,8 +124,8 @@ def run(argv):
   workdir = _WORKDIR.value
   if _MODE.value == 'train':
     if _CONFIG.value is None:
-      raise ValueError('--mode=train needs --config=experiments/wavernn.py'
-                       '[:preset=...].')
+      raise ValueError('--mode=train needs '
+                       '--config=experiments/configs/wavernn.py[:preset=...].')
     if _SWEEP_INDEX.value is not None and not _SWEEP.value:
       raise ValueError(f'--sweep_index={_SWEEP_INDEX.value} needs --sweep; '
                        'add --sweep, or drop --sweep_index.')
@@ -151,6 +157,7 @@ def run(argv):
         vocoder.Vocoder.restore(workdir, average=_AVERAGE.value), _INPUT.value,
         _OUTPUT.value,
         seed=_SEED.value, temperature=_TEMPERATURE.value, fold=_FOLD.value)
+    result.update(compile_cache.stats())
   else:
     result = _vocode_split(workdir)
   print(json.dumps(result))
@@ -166,6 +173,7 @@ def _quiet_libraries(record: std_logging.LogRecord) -> bool:
 def main(argv):
   logging.get_absl_handler().addFilter(_quiet_libraries)
   try:
+    compile_cache.enable(_COMPILE_CACHE.value)
     distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value,
                            _PROCESS_ID.value)
     run(argv)

@@ -8,11 +8,14 @@ cd "$(dirname "$0")"
 WORKDIR="${WORKDIR:-workdirs/demo}"
 PY=.venv/bin/python
 mkdir -p "$WORKDIR"
-# First, something to listen to at once: every shipped model vocodes three
+# First, something to listen to at once: every shipped model (the four
+# under pretrained/; tests/pretrained_test.py names them) vocodes three
 # held-out utterances, the best dense one (dense384_lpc_pitch_v2: H = 384, the
 # recipe of issue 11 with LPC and pitch from the mel; 3.9 CPU hours, then
-# 10 minutes at batch 128 and 256 on a lent GPU) first
-# (pretrained/<name>/MODEL_CARD.md; docs/RESULTS.md compares them).
+# 10 minutes at batch 128 and 256 on a lent GPU) first, then the others in
+# name order: the equal-non-zero pair dense256_lpc_v2 / sparse864_lpc_v2 and
+# subscale384_v4 (pretrained/<name>/MODEL_CARD.md; docs/RESULTS.md compares
+# them; earlier models: docs/PRETRAINED_HISTORY.md).
 # Each run's JSON result goes to <output folder>/vocode.json; then a table of
 # them is printed.
 runs=()
@@ -27,16 +30,16 @@ for model in $best $(ls -d pretrained/*/ | sed 's|/$||' | grep -vx $best); do
   runs+=("$name=$out/vocode.json")
 done
 echo "Shipped models, copy-synthesis of held-out utterances:"
-$PY experiments/summarize_vocode.py --runs="$(IFS=,; echo "${runs[*]}")"
+$PY experiments/tools/summarize_vocode.py --runs="$(IFS=,; echo "${runs[*]}")"
 # Then train a fresh demo model (~10 min on 2 CPU cores).
-$PY launch.py --config=experiments/wavernn.py:preset=demo --workdir="$WORKDIR"
+$PY launch.py --config=experiments/configs/wavernn.py:preset=demo --workdir="$WORKDIR"
 $PY launch.py --mode=evaluate --workdir="$WORKDIR" | tail -n 1 | tee "$WORKDIR/eval_test.json"
 mkdir -p "$WORKDIR/vocoded"
 $PY launch.py --mode=vocode --workdir="$WORKDIR" --split=test --num=3 \
     --output="$WORKDIR/vocoded" | tail -n 1 > "$WORKDIR/vocoded/vocode.json.tmp"
 mv "$WORKDIR/vocoded/vocode.json.tmp" "$WORKDIR/vocoded/vocode.json"
 echo "The demo model, copy-synthesis of held-out utterances:"
-$PY experiments/summarize_vocode.py --runs="demo=$WORKDIR/vocoded/vocode.json"
+$PY experiments/tools/summarize_vocode.py --runs="demo=$WORKDIR/vocoded/vocode.json"
 echo "Done. Loss curve: $WORKDIR/loss.png; held-out NLL: $WORKDIR/eval_test.json;"
 echo "vocoded audio and spectrograms: $WORKDIR/vocoded/ (shipped models: $WORKDIR/pretrained_vocoded/<name>/);"
 echo "vocoding results as JSON: vocode.json in each of those folders; TensorBoard: $WORKDIR/tb"

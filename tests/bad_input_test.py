@@ -21,7 +21,7 @@ import tensorflow_datasets as tfds
 
 import data
 from data.wav_folder import wav_folder_dataset_builder as wav_folder
-from experiments import wavernn
+from experiments.configs import wavernn
 from tests import fake_corpus
 from tests import tiny_training
 from wavernn_jax import audio_io
@@ -179,7 +179,7 @@ def test_unwritable_output_path(voc, tmp_path):
 
 # The front door: `python launch.py ...`.
 
-DENSE256 = os.path.join(tiny_training.ROOT, 'pretrained', 'dense256')
+DENSE256 = os.path.join(tiny_training.ROOT, 'pretrained', 'dense256_lpc_v2')
 
 
 @pytest.fixture(scope='module')
@@ -210,17 +210,19 @@ def _tree(*roots) -> dict:
   return out
 
 
-TRAIN_TINY = ('--config=experiments/wavernn.py:preset=tiny',
+TRAIN_TINY = ('--config=experiments/configs/wavernn.py:preset=tiny',
               '--workdir={new}')
 
 
 @pytest.mark.parametrize('args, words', [
     # train: the --config argument, file and overrides; absl's own flags.
-    (['--config=experiments/wavernn.py:variant=banana', '--workdir={new}'],
+    (['--config=experiments/configs/wavernn.py:variant=banana',
+      '--workdir={new}'],
      ["variant='banana' is unknown", 'use one of']),
-    (['--config=experiments/wavernn.py:preset=tiny,bananas=1',
+    (['--config=experiments/configs/wavernn.py:preset=tiny,bananas=1',
       '--workdir={new}'], ["'bananas=1'", 'use keys from']),
-    (['--config=experiments/wavernn.py:hidden=abc', '--workdir={new}'],
+    (['--config=experiments/configs/wavernn.py:hidden=abc',
+      '--workdir={new}'],
      ["hidden='abc' is not a valid int", 'hidden=<int>']),
     (['--config=experiments/absent.py', '--workdir={new}'],
      ['no such file', 'experiments/absent.py', 'e.g. --config=']),
@@ -248,7 +250,7 @@ TRAIN_TINY = ('--config=experiments/wavernn.py:preset=tiny',
     (['--mode=vocode', '--workdir={wd}', '--split=banana'],
      ["no 'banana' split", 'another split']),
     # sweep and report.
-    (['--config=experiments/sparse_vs_dense.py:preset=tiny', '--sweep',
+    (['--config=experiments/configs/sparse_vs_dense.py:preset=tiny', '--sweep',
       '--sweep_index=7', '--workdir={new}'],
      ['--sweep_index=7 is out of range', '3 points', 'use 0..2']),
     (['--mode=report', '--workdir={empty}'],

@@ -1,4 +1,4 @@
-"""experiments/data_pack.py: packed splits read back as the dataset reads."""
+"""experiments/tools/data_pack.py: packed splits read as the dataset reads."""
 
 import os
 import sys
@@ -6,8 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from experiments import data_pack
-from experiments import wavernn
+from experiments.configs import wavernn
+from experiments.tools import data_pack
 import wavernn_jax
 from wavernn_jax import input_pipeline
 

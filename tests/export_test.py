@@ -2,8 +2,8 @@
 
 import jax
 
-from experiments import export_pretrained
-from experiments import wavernn
+from experiments.configs import wavernn
+from experiments.tools import export_pretrained
 from wavernn_jax import vocoder as vocoder_lib
 
 

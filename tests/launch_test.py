@@ -28,7 +28,7 @@ def trained(tmp_path_factory):
   root = tmp_path_factory.mktemp('cli')
   lj = fake_corpus.make_ljspeech(str(root / 'lj'))
   workdir = str(root / 'wd')
-  _run('--config=experiments/wavernn.py:preset=tiny,steps=3',
+  _run('--config=experiments/configs/wavernn.py:preset=tiny,steps=3',
        f'--config.data.name=wav_folder', f'--config.data.manual_dir={lj}',
        f'--config.data.data_dir={root / "tfds"}', f'--workdir={workdir}')
   return root, lj, workdir
@@ -81,7 +81,7 @@ def test_vocode_writes_wav_and_png(trained):
       '--output={root}/x.wav'], 'missing.wav'),
     (['--mode=vocode', '--workdir={wd}', '--input={lj}/wavs/utt001.wav',
       '--output=/nonexistent_dir/x.wav'], 'not a writable folder'),
-    (['--config=experiments/wavernn.py:preset=tiny,hidden=-2',
+    (['--config=experiments/configs/wavernn.py:preset=tiny,hidden=-2',
       '--workdir={empty}'], 'hidden'),
     (['--mode=vocode', '--workdir={wd}', '--input={tmp}/corrupt.wav',
       '--output={tmp}/x.wav'], 'corrupt.wav: cannot decode audio'),

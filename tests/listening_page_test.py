@@ -16,7 +16,7 @@ def test_page_has_players_figures_and_metrics(tmp_path_factory, tmp_path):
   _, workdir = tiny_training.reference(tmp_path_factory)
   out = tmp_path / 'listen'
   proc = subprocess.run(
-      [sys.executable, 'experiments/listening_page.py', f'--out={out}',
+      [sys.executable, 'experiments/tools/listening_page.py', f'--out={out}',
        f'--models=tiny={workdir},tiny_again={workdir}', '--num=2',
        '--max_seconds=100'],
       cwd=tiny_training.ROOT, capture_output=True, text=True, timeout=600,

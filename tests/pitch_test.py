@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from experiments import wavernn
+from experiments.configs import wavernn
 from wavernn_jax import config_checks
 from wavernn_jax import mel as mel_lib
 from wavernn_jax import pitch

@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from experiments import recipes
-from experiments import wavernn
+from experiments.configs import recipes
+from experiments.configs import wavernn
 from wavernn_jax import config_checks
 from wavernn_jax import model as model_lib
 from wavernn_jax import quantization

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from experiments import wavernn
+from experiments.configs import wavernn
 from wavernn_jax import sampling
 from wavernn_jax import sparse_sampling
 from wavernn_jax import sparsity

@@ -9,7 +9,7 @@ import numpy as np
 import optax
 import pytest
 
-from experiments import wavernn
+from experiments.configs import wavernn
 from wavernn_jax import checkpoint
 from wavernn_jax import config_checks
 from wavernn_jax import model as model_lib

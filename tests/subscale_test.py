@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from experiments import wavernn
+from experiments.configs import wavernn
 from tests import fake_corpus
 from wavernn_jax import config_checks
 from wavernn_jax import subscale

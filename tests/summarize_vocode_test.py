@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from experiments import summarize_vocode
+from experiments.tools import summarize_vocode
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -49,7 +49,7 @@ def test_command_prints_one_row_per_model_in_order(tmp_path):
   a, _ = _vocode_json(str(tmp_path / 'a'), 16000, [(32000, 2.0)] * 3)
   b, _ = _vocode_json(str(tmp_path / 'b'), 24000, [(24000, 0.5)])
   proc = subprocess.run(
-      [sys.executable, 'experiments/summarize_vocode.py',
+      [sys.executable, 'experiments/tools/summarize_vocode.py',
        f'--runs=dense384={a},sparse864={b}'],
       cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
   assert proc.returncode == 0, proc.stderr[-2000:]
@@ -65,7 +65,8 @@ def test_command_rejects_a_file_that_is_not_vocode_output(tmp_path):
   bad = tmp_path / 'vocode.json'
   bad.write_text('[{"output": "missing.wav"}]')
   proc = subprocess.run(
-      [sys.executable, 'experiments/summarize_vocode.py', f'--runs=x={bad}'],
+      [sys.executable, 'experiments/tools/summarize_vocode.py',
+       f'--runs=x={bad}'],
       cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
   assert proc.returncode == 1
   (line,) = proc.stderr.strip().splitlines()

@@ -10,8 +10,8 @@ import jax
 import numpy as np
 import pytest
 
-from experiments import prune_outputs
-from experiments import sparse_vs_dense
+from experiments.configs import prune_outputs
+from experiments.configs import sparse_vs_dense
 from tests import fake_corpus
 from wavernn_jax import checkpoint
 from wavernn_jax import sparsity
@@ -75,7 +75,7 @@ def _launch(*args):
 def test_sweep_runs_skips_resumes_and_reports(tmp_path):
   lj = fake_corpus.make_ljspeech(str(tmp_path / 'lj'))
   workdir = str(tmp_path / 'sweep')
-  common = ['--config=experiments/sparse_vs_dense.py:preset=tiny',
+  common = ['--config=experiments/configs/sparse_vs_dense.py:preset=tiny',
             '--config.data.name=wav_folder',
             f'--config.data.manual_dir={lj}',
             f'--config.data.data_dir={tmp_path / "tfds"}',
@@ -116,7 +116,7 @@ def test_sweep_runs_skips_resumes_and_reports(tmp_path):
 def test_recipe_sweep_scores_and_reports_each_point(tmp_path):
   lj = fake_corpus.make_ljspeech(str(tmp_path / 'lj'))
   workdir = str(tmp_path / 'recipes')
-  common = ['--config=experiments/recipes.py:preset=tiny',
+  common = ['--config=experiments/configs/recipes.py:preset=tiny',
             '--config.data.name=wav_folder',
             f'--config.data.manual_dir={lj}',
             f'--config.data.data_dir={tmp_path / "tfds"}',

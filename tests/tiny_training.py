@@ -15,7 +15,7 @@ import tempfile
 import jax
 import numpy as np
 
-from experiments import wavernn
+from experiments.configs import wavernn
 from tests import fake_corpus
 from wavernn_jax import checkpoint
 
@@ -60,7 +60,7 @@ def config(corpus: str, **train):
 def launch_command(corpus: str, workdir: str, *flags, **train) -> list[str]:
   """`python launch.py ...` training the same config as `config`."""
   return [sys.executable, 'launch.py',
-          '--config=experiments/wavernn.py:preset=tiny',
+          '--config=experiments/configs/wavernn.py:preset=tiny',
           '--config.data.name=wav_folder',
           f'--config.data.manual_dir={os.path.join(corpus, "lj")}',
           f'--config.data.data_dir={os.path.join(corpus, "tfds")}',

@@ -7,7 +7,7 @@ import jax
 import numpy as np
 import pytest
 
-from experiments import wavernn
+from experiments.configs import wavernn
 from tests.tiny_training import config as tiny_config
 from wavernn_jax import checkpoint
 from wavernn_jax import config_checks

@@ -4,7 +4,7 @@ import jax
 import numpy as np
 import pytest
 
-from experiments import wavernn
+from experiments.configs import wavernn
 from wavernn_jax import numpy_sampler
 from wavernn_jax import sampling
 from wavernn_jax import vocoder as vocoder_lib

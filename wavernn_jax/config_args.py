@@ -76,7 +76,7 @@ class _ConfigFileParser(flags.ArgumentParser):
     if not os.path.isfile(path):
       raise CommandLineError(
           f'{where}: no such file {path!r}; give an experiment file, e.g. '
-          f'--{self._name}=experiments/wavernn.py:preset=tiny.')
+          f'--{self._name}=experiments/configs/wavernn.py:preset=tiny.')
     try:
       self.config = self._parser.parse(argument)
     except SyntaxError as e:
@@ -122,7 +122,7 @@ def _flag_error(e: flags.Error, helpshort: str) -> str:
     if dot and config in flags.FLAGS and isinstance(
         flags.FLAGS[config].parser, _ConfigFileParser):
       return (f'--{e.flagname} overrides a field of --{config}; give '
-              f'--{config}=experiments/wavernn.py[:preset=...] before it.')
+              f'--{config}=experiments/configs/wavernn.py[:preset=...] before it.')
     return f'{_first_line(e)}; {helpshort} lists the flags.'
   message = _first_line(e).removeprefix('flag ')
   name = re.match(r'--([\w.]+)=', message)

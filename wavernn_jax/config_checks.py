@@ -71,7 +71,7 @@ def _check_subscale(config) -> None:
   """The subscale section: ranges, and crops that fold evenly."""
   from wavernn_jax import subscale  # pylint: disable=g-import-not-at-top
   _require('subscale' in config, 'variant=subscale needs a config.subscale '
-           'section; build the config with experiments/wavernn.py.')
+           'section; build the config with experiments/configs/wavernn.py.')
   try:
     sub = subscale.SubscaleConfig.from_config(config)
   except (ValueError, TypeError) as e:

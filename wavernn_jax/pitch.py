@@ -16,7 +16,7 @@ of `lag_range` (60-400 Hz): the peak's lag is the period in samples, its
 height (in [-1, 1]) the voicing. Neither has a gradient: they are
 features, like the mel. Against pYIN on the audio itself, the period is
 within 5 % on 83 % of voiced test frames (docs/RESULTS.md, round 6;
-`experiments/pitch_accuracy.py`).
+`experiments/studies/pitch_accuracy.py`).
 
 Shapes: B batch, F frames, M mel bins, K FFT bins, L lags.
 """

@@ -32,7 +32,7 @@ SPARSE_CAPABLE = ('R', 'O1', 'O2', 'O3', 'O4')
 
 # At or below this density (non-zero fraction of the stored matrix) the
 # block-sparse mat-vec beats the dense one: for R at H = 896 (16x1) the two
-# cross near density 0.45 (`python -m experiments.profile_sparse_step`,
+# cross near density 0.45 (`python -m experiments.tools.profile_sparse_step`,
 # docs/RESULTS.md "Sparse WaveRNN"); 0.4 leaves a margin.
 DENSITY_THRESHOLD = 0.4
 

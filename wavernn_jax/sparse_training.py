@@ -1,14 +1,19 @@
-"""Block-sparse recurrent product for training (issue 13).
+"""Block-sparse products for training: R (issue 13) and O1..O4 (issue 23).
 
-Pruning keeps R dense in the params: the optimizer, the `prune` transform
-and the checkpoints see dense arrays, and the mask in the prune state says
-which blocks live. Once R is sparse enough, the training step multiplies by
-R's kept blocks only, through the same cell (`model.recur` computes
-`h @ w['R']`, whatever w['R'] is):
+Pruning keeps every matrix dense in the params: the optimizer, the `prune`
+transform and the checkpoints see dense arrays, and the masks in the prune
+state say which blocks live. Once a pruned matrix is sparse enough, the
+training step multiplies by its kept blocks only, through the same cell
+(`model.recur` computes `h @ w['R']`, `model.head` `y @ w['O1']` ...,
+whatever those are):
 
-    host, when the masks may have changed:  mask [I, O] -> `Layout` (idx, live)
-    jitted step:  values = R[idx] * live   (a gather from the dense R)
-                  w['R'] = TrainBlockSparse(values, idx)
+    host, when the masks may have changed:
+        mask [I, O] of each pruned matrix -> `Layout` (idx, live)
+    jitted step:  values = W[idx] * live   (a gather from the dense W)
+                  w[name] = TrainBlockSparse(values, idx)
+
+A step's cost then follows all of its non-zeros: R's in the recurrence, the
+heads' in the per-frame products over the P new states.
 
 The step then computes the masked product h @ (R * mask) and its gradient:
 the gather's transpose adds the gradient into the dense R at the kept
@@ -38,8 +43,13 @@ from wavernn_jax import sparsity
 # is at most this. Measured on a loaded 2-core machine, scan of the GRU
 # recurrence at H = 864, 16x1 blocks, value and gradient: the kernel wins
 # below ~0.35 at batch 8 and ~0.25 at batch 32 (dense costs the same at any
-# density); remeasure with `experiments/bench_training.py --densities=...`.
+# density); remeasure with `experiments/tools/bench_training.py --densities=...`.
 DENSITY_THRESHOLD = 0.25
+# The same for O1..O4, whose products run on all P states of a frame at
+# once (B * P rows), where the dense product uses the core better than R's
+# [B, H] one does (bench_training.py --mode=sparse --heads).
+HEAD_DENSITY_THRESHOLD = 0.25
+SPARSE_KEYS = ('R', 'O1', 'O2', 'O3', 'O4')
 
 # K is rounded up to q * 2^e with q in [4, 8): at most 25% padding, and
 # about 4 distinct shapes (jit compiles) per halving of the density.
@@ -163,25 +173,72 @@ def r_block(specs):
   return blocks.pop() if blocks else None
 
 
-def choose(mode: str, masks, block, threshold: float = DENSITY_THRESHOLD):
-  """The Layout the next training steps use, or None for the dense step.
+def blocks_of(specs) -> dict:
+  """{parameter key: block} of the pruned matrices (R's gates share one)."""
+  out = {}
+  r = r_block(specs)
+  if r is not None:
+    out['R'] = r
+  for sp in specs:
+    if not sp.name.startswith('R_'):
+      out[sparsity.MATRICES[sp.name][0]] = tuple(sp.block)
+  return out
+
+
+def _threshold(key: str, threshold) -> float:
+  if threshold is not None:
+    return threshold
+  return DENSITY_THRESHOLD if key == 'R' else HEAD_DENSITY_THRESHOLD
+
+
+def choose(mode: str, masks, blocks, threshold: float | None = None):
+  """The Layouts the next training steps use, or None for the dense step.
 
   Args:
     mode: sparsity.train_kernel, 'auto' | 'sparse' | 'dense'.
     masks: the prune state's masks (`sparsity.find_masks`), or None.
-    block: R's block (`r_block`), or None.
-    threshold: 'auto' uses the kernel at or below this stored density.
+    blocks: {parameter key: block} of the pruned matrices (`blocks_of`).
+    threshold: 'auto' uses the kernel for a matrix at or below this stored
+      density (None: DENSITY_THRESHOLD for R, HEAD_DENSITY_THRESHOLD for
+      O1..O4).
 
   Returns:
-    A host-side Layout of R's current mask, or None.
+    {parameter key: host-side Layout} of the matrices that train
+    block-sparse (at least one), or None.
   """
-  if mode == 'dense' or masks is None or 'R' not in masks or block is None:
+  if mode == 'dense' or masks is None:
     return None
-  r = masks['R']
-  if isinstance(r, jax.Array):  # Replicated: any local copy will do.
-    r = r.addressable_data(0)
-  lay = layout(np.asarray(r), block)
-  return lay if mode == 'sparse' or lay.density <= threshold else None
+  out = {}
+  for key, block in blocks.items():
+    if key not in masks:
+      continue
+    m = masks[key]
+    if isinstance(m, jax.Array):  # Replicated: any local copy will do.
+      m = m.addressable_data(0)
+    lay = layout(np.asarray(m), block)
+    if mode == 'sparse' or lay.density <= _threshold(key, threshold):
+      out[key] = lay
+  return out or None
+
+
+def gather_all(layouts, params, dtype=jnp.float32) -> dict:
+  """{key: TrainBlockSparse} of the dense params' kept blocks (traced)."""
+  return {key: lay.gather(params['params'][key], dtype)
+          for key, lay in layouts.items()}
+
+
+def describe(layouts) -> str:
+  """One line of which matrices train block-sparse, and how dense."""
+  if not layouts:
+    return 'dense'
+  return 'block-sparse ' + ', '.join(
+      f'{k} {lay.density:.3f} (K = {lay.idx.shape[1] // lay.block[1]})'
+      for k, lay in sorted(layouts.items()))
+
+
+def _shapes(layouts):
+  return None if layouts is None else {k: v.idx.shape
+                                       for k, v in layouts.items()}
 
 
 class StepChoice:
@@ -197,45 +254,55 @@ class StepChoice:
     specs = sparsity.specs_from_config(config)
     self._mode = config.sparsity.get('train_kernel', 'auto') if specs else (
         'dense')
-    self._block = r_block(specs)
+    self._blocks = blocks_of(specs)
+    self._threshold = config.sparsity.get('train_kernel_density', 0.0) or None
     self._schedule = sparsity.schedule_from_config(config) if specs else None
     self._sharding = sharding
     self._layout, self._read = None, False
+    self.description = 'dense'  # Of the current layouts (progress lines).
 
   def layout(self, opt_state, step: int):
-    """The Layout (on device) for step `step` (1-based), or None: dense."""
+    """{key: Layout} (on device) for step `step` (1-based), or None: dense."""
     if self._mode == 'dense':
       return None
     if not self._read or self._schedule.updates_at(step - 1):
       self._read = True
-      lay = choose(self._mode, sparsity.find_masks(opt_state), self._block)
-      if (lay is None) != (self._layout is None) or (
-          lay is not None and lay.idx.shape != self._layout.idx.shape):
-        logging.info('Step %d: R trains %s.', step, 'dense' if lay is None
-                     else f'block-sparse, stored density {lay.density:.3f} '
-                     f'(K = {lay.idx.shape[1] // lay.block[1]} blocks/row)')
+      lay = choose(self._mode, sparsity.find_masks(opt_state), self._blocks,
+                   self._threshold)
+      if _shapes(lay) != _shapes(self._layout):
+        self.description = describe(lay)
+        logging.info('Step %d: the cell trains %s.', step, self.description)
       self._layout = lay if lay is None else jax.tree_util.tree_map(
           lambda x: jax.make_array_from_process_local_data(self._sharding, x),
           lay)
     return self._layout
 
+  def densities(self) -> dict:
+    """{key: stored density the step multiplies by} of the pruned matrices
+    (1.0 where the product is dense): what a step's cost follows."""
+    lay = self._layout or {}
+    return {k: float(lay[k].density) if k in lay else 1.0
+            for k in self._blocks}
+
 
 def prune_frozen(config, params, opt_state, density: float):
-  """R pruned one-shot to `density` (benchmarks; masks frozen by the caller).
+  """The pruned matrices cut one-shot to `density` (benchmarks; masks frozen
+  by the caller).
 
   Args:
-    config: an experiment config pruning R (its block, `train_kernel`).
+    config: an experiment config pruning R (its block, `train_kernel`) and
+      possibly O1..O4 (sparsity.matrices).
     params: the model parameters.
     opt_state: its optimizer state (with a `prune` state).
-    density: kept fraction of each gate of R (balanced rows).
+    density: kept fraction of each pruned matrix (balanced rows).
 
   Returns:
-    (params, opt_state, layout): R zeroed and the prune state's masks set;
-    the Layout `train_kernel` chooses at that density, or None.
+    (params, opt_state, layouts): the pruned weights zeroed and the prune
+    state's masks set; the Layouts `train_kernel` chooses at that density,
+    or None.
   """
-  specs = [sp for sp in sparsity.specs_from_config(config)
-           if sp.name.startswith('R_')]
-  if not specs:
+  specs = list(sparsity.specs_from_config(config))
+  if not any(sp.name.startswith('R_') for sp in specs):
     raise ValueError('density needs a config with sparsity.enabled and R_u,'
                      'R_r,R_e in sparsity.matrices.')
   masks = sparsity.masks_for(params, specs, [1.0 - density] * len(specs),
@@ -244,6 +311,6 @@ def prune_frozen(config, params, opt_state, density: float):
   opt_state = jax.tree_util.tree_map(
       lambda x: (sparsity.PruneState(x.count, dict(x.masks, **masks))
                  if is_prune(x) else x), opt_state, is_leaf=is_prune)
-  layout = choose(config.sparsity.get('train_kernel', 'auto'), masks,
-                  r_block(specs))
-  return sparsity.apply_masks(params, masks), opt_state, layout
+  layouts = choose(config.sparsity.get('train_kernel', 'auto'), masks,
+                   blocks_of(specs))
+  return sparsity.apply_masks(params, masks), opt_state, layouts

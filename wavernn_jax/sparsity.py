@@ -124,6 +124,10 @@ def check_config(config) -> None:
   if kernel not in TRAIN_KERNELS:
     raise ValueError(f'sparsity.train_kernel={kernel!r} is unknown; use one '
                      f'of {TRAIN_KERNELS}.')
+  density = s.get('train_kernel_density', 0.0)
+  if not 0.0 <= density <= 1.0:
+    raise ValueError(f'sparsity.train_kernel_density={density} must be in '
+                     '[0, 1] (0: the defaults of sparse_training.py).')
   if kernel == 'sparse' and not any(n.startswith('R_') for n in names):
     raise ValueError('sparsity.train_kernel=sparse multiplies by a pruned R; '
                      'add R_u,R_r,R_e to sparsity.matrices or use auto.')

@@ -30,7 +30,7 @@ from wavernn_jax import vocoder as vocoder_lib
 COLUMNS = ('budget', 'sparsity', 'seed', 'block', 'pruned', 'hidden',
            'nonzero_params', 'total_params', 'steps', 'nll_bits_per_sample',
            'samples_per_sec')
-# Sweeps whose config says sweep.kind = 'recipes' (experiments/recipes.py).
+# Sweeps whose config says sweep.kind = 'recipes' (experiments/configs/recipes.py).
 RECIPE_COLUMNS = ('recipe', 'steps', 'train_cpu_seconds',
                   'train_samples_per_cpu_sec',
                   'nll_bits_per_sample', 'nll_coarse_bits', 'nll_fine_bits',
@@ -48,7 +48,7 @@ def load_points(config_path: str, config) -> list[dict]:
   if not hasattr(module, 'sweep'):
     raise ValueError(f'{config_path} has no sweep() function; --sweep needs '
                      'an experiment file with one (e.g. '
-                     'experiments/sparse_vs_dense.py).')
+                     'experiments/configs/sparse_vs_dense.py).')
   return module.sweep(config)
 
 
@@ -195,7 +195,7 @@ def report(workdir: str) -> dict:
   """Writes results.csv, a figure and prints a Markdown table.
 
   Sparsity sweeps: nll_vs_sparsity.png. Recipe sweeps
-  (experiments/recipes.py): nll_vs_cpu_seconds.png, every point's train and
+  (experiments/configs/recipes.py): nll_vs_cpu_seconds.png, every point's train and
   validation NLL against the CPU seconds it had trained.
   """
   rows = collect(workdir)

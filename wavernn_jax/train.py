@@ -71,11 +71,19 @@ def make_optimizer(config) -> optax.GradientTransformation:
 
 
 def window_nll(net, mel_cfg: mel_lib.MelConfig, ctx: int, params, window,
-               layout=None):
+               layout=None, teacher=None, distill_weight: float = 0.0):
   """Mean NLL (nats) per 16-bit sample of windows [B, W], and its parts.
 
-  With a `sparse_training.Layout`, R's product runs block-sparse over the
-  kept blocks of the dense parameter (the masked product).
+  With `layout`, {key: sparse_training.Layout}, the products by those
+  matrices (R, O1..O4) run block-sparse over the kept blocks of the dense
+  parameters (the masked products).
+
+  With `teacher`, (net, params) of a trained model that scores the same
+  targets (`load_teacher`), the first value returned is the distillation
+  objective (1 - w) NLL + w CE(teacher, model), w = `distill_weight`: the
+  cross-entropy of the model's coarse and fine distributions against the
+  teacher's teacher-forced ones at every sample (a soft target per sample
+  instead of the one drawn value). aux['nll'] is then the plain NLL.
   """
   mel = None
   if net.cfg.conditional:
@@ -86,29 +94,96 @@ def window_nll(net, mel_cfg: mel_lib.MelConfig, ctx: int, params, window,
     window = quantization.mulaw_encode(window)
   cell_weights = None
   if layout is not None:
-    cell_weights = {'R': layout.gather(params['params']['R'],
-                                       jnp.dtype(net.cfg.matmul_dtype))}
-  lp_c, lp_f = net.apply(params, window, mel, context_frames=ctx,
-                         cell_weights=cell_weights)
+    cell_weights = sparse_training.gather_all(
+        layout, params, jnp.dtype(net.cfg.matmul_dtype))
+  if teacher is None:
+    lp_c, lp_f = net.apply(params, window, mel, context_frames=ctx,
+                           cell_weights=cell_weights)
+  else:
+    lp_c, lp_f, logits = net.apply(params, window, mel, context_frames=ctx,
+                                   cell_weights=cell_weights,
+                                   return_logits=True)
   nll_c, nll_f = -lp_c.mean(), -lp_f.mean()
-  return nll_c + nll_f, {'nll_coarse_bits': nll_c / LN2,
-                         'nll_fine_bits': nll_f / LN2}
+  aux = {'nll_coarse_bits': nll_c / LN2, 'nll_fine_bits': nll_f / LN2}
+  if teacher is None:
+    return nll_c + nll_f, aux
+  t_net, t_params = teacher
+  *_, t_logits = t_net.apply(t_params, window, mel, context_frames=ctx,
+                             return_logits=True)
+  soft = distill_cross_entropy(jax.lax.stop_gradient(t_logits), logits)
+  aux.update(nll=nll_c + nll_f, distill_bits=soft / LN2)
+  return (1.0 - distill_weight) * (nll_c + nll_f) + distill_weight * soft, aux
+
+
+def distill_cross_entropy(teacher_logits, logits):
+  """Mean over samples of -sum_k p_teacher(k) ln p(k), coarse + fine (nats).
+
+  Both [B, T, 2, 256] (the coarse and fine logits of every sample).
+  """
+  p = jax.nn.softmax(teacher_logits, axis=-1)
+  ce = -(p * jax.nn.log_softmax(logits, axis=-1)).sum(-1)  # [B, T, 2].
+  return ce.mean((0, 1)).sum()
+
+
+def load_teacher(config):
+  """(net, params) of `train.distill_from`, or None when it is empty.
+
+  The teacher's Polyak average when it has one (as `Vocoder.restore`). It
+  must score the same targets as the model trained: the same mel, the same
+  signal transform (pre-emphasis, mu-law, LPC order) and the same context
+  frames; both dense-cell models (the Subscale net has no per-sample logits
+  in this order). Raises config_checks.ConfigError otherwise.
+  """
+  path = config.train.get('distill_from', '')
+  if not path:
+    return None
+  if config.variant == 'subscale':
+    raise config_checks.ConfigError(
+        'train.distill_from distils a dense or sparse WaveRNN, not Subscale; '
+        'drop train.distill_from.')
+  teacher = vocoder_lib.Vocoder.restore(path)
+  tc = teacher.config
+  if tc.variant == 'subscale':
+    raise config_checks.ConfigError(
+        f'train.distill_from={path} is a Subscale model; distil from a dense '
+        'or sparse WaveRNN.')
+  checks = [('mel', tc.mel.to_dict(), config.mel.to_dict())]
+  for key in ('emphasis', 'lpc_order', 'mulaw', 'conditional'):
+    checks.append((f'model.{key}', tc.model.get(key), config.model.get(key)))
+  checks.append(('context frames', input_pipeline.context_frames(tc),
+                 input_pipeline.context_frames(config)))
+  for what, theirs, ours in checks:
+    if theirs != ours:
+      raise config_checks.ConfigError(
+          f'train.distill_from={path} has {what} {theirs}, this run '
+          f'{ours}; the teacher must score the same targets (use a teacher '
+          'trained with the same mel, emphasis, LPC and conditioning).')
+  logging.info('Distilling from %s (step %d%s), weight %.2f.', path,
+               teacher.step, ', its average' if teacher.averaged else '',
+               config.train.get('distill_weight', 0.5))
+  return teacher.net, teacher.params
 
 
 def _train_step(net, mel_cfg, ctx, tx, state: TrainState, window, mesh,
-                layout=None):
-  """One optimizer step; R block-sparse when `layout` is given."""
-  def loss_fn(params, window, *layout):
-    return window_nll(net, mel_cfg, ctx, params, window, *layout)
+                layout=None, teacher=None, distill_weight: float = 0.0):
+  """One optimizer step; R / O1..O4 block-sparse as `layout` gives; the
+  distillation objective with `teacher` = (net, params) (`window_nll`)."""
+  t_net = None if teacher is None else teacher[0]
+
+  def loss_fn(params, window, layout, t_params):
+    return window_nll(net, mel_cfg, ctx, params, window, layout,
+                      None if t_net is None else (t_net, t_params),
+                      distill_weight)
   (loss, aux), grads = distributed.data_parallel_value_and_grad(
-      loss_fn, mesh)(state.params, window,
-                     *([] if layout is None else [layout]))
+      loss_fn, mesh)(state.params, window, layout,
+                     None if teacher is None else teacher[1])
+  nll = aux.pop('nll', loss)
   masks = sparsity.find_masks(state.opt_state)
   if masks:  # The masked product's gradient, on either path (same clipping).
     grads = sparsity.apply_masks(grads, masks)
   updates, opt_state = tx.update(grads, state.opt_state, state.params)
   params = optax.apply_updates(state.params, updates)
-  metrics = dict(aux, loss=loss, nll_bits=loss / LN2,
+  metrics = dict(aux, loss=loss, nll_bits=nll / LN2,
                  grad_norm=optax.tree.norm(grads))
   return TrainState(state.step + 1, params, opt_state), metrics
 
@@ -151,7 +226,7 @@ def synthetic_step(config, seed: int = 0, density: float | None = None):
     (step_fn, state, window): step_fn(state, window) -> (state, metrics),
     with state donated; window is int16 [batch, window_samples] of random
     audio (speed does not depend on the values). step_fn.layout is the
-    `sparse_training.Layout` it runs with (None: dense).
+    {key: `sparse_training.Layout`} it runs with (None: dense).
   """
   if density is not None:
     config = config.copy_and_resolve_references()
@@ -294,14 +369,25 @@ def train_and_evaluate(config, workdir: str) -> dict:
       process_index=jax.process_index(), process_count=jax.process_count())
   val_windows = input_pipeline.eval_windows(val_src, config)
 
+  # Distillation (train.distill_from): the teacher's params go in as an
+  # argument (None without one), its module is closed over.
+  teacher = load_teacher(config)
+  t_net, t_params = (None, None) if teacher is None else (
+      teacher[0], jax.device_put(teacher[1], replicated))
+  weight = float(config.train.get('distill_weight', 0.5))
+
+  def one_step(s, w, lay, tp):
+    return _train_step(net, mel_cfg, ctx, tx, s, w, mesh, lay,
+                       None if t_net is None else (t_net, tp), weight)
   step_fn = jax.jit(
-      lambda s, w: _train_step(net, mel_cfg, ctx, tx, s, w, mesh),
-      in_shardings=(replicated, batch_sharding),
-      out_shardings=(replicated, replicated), donate_argnums=0)
-  # Block-sparse R (sparse_training.py): one compile per bucket of K.
-  sparse_step_fn = jax.jit(
-      lambda s, w, lay: _train_step(net, mel_cfg, ctx, tx, s, w, mesh, lay),
+      lambda s, w, tp: one_step(s, w, None, tp),
       in_shardings=(replicated, batch_sharding, replicated),
+      out_shardings=(replicated, replicated), donate_argnums=0)
+  # Block-sparse R and heads (sparse_training.py): one compile per set of
+  # buckets of K.
+  sparse_step_fn = jax.jit(
+      one_step,
+      in_shardings=(replicated, batch_sharding, replicated, replicated),
       out_shardings=(replicated, replicated), donate_argnums=0)
   kernel = sparse_training.StepChoice(config, replicated)
   eval_fn = jax.jit(lambda p, w: window_nll(net, mel_cfg, ctx, p, w))
@@ -327,9 +413,9 @@ def train_and_evaluate(config, workdir: str) -> dict:
     window = jax.make_array_from_process_local_data(batch_sharding, local)
     layout = kernel.layout(state.opt_state, step)
     if layout is None:
-      state, metrics = step_fn(state, window)
+      state, metrics = step_fn(state, window, t_params)
     else:
-      state, metrics = sparse_step_fn(state, window, layout)
+      state, metrics = sparse_step_fn(state, window, layout, t_params)
     if ema is not None:
       ema = ema_fn(ema, state)
     last_metrics = metrics
@@ -356,6 +442,8 @@ def train_and_evaluate(config, workdir: str) -> dict:
         m.update(sparsity.log_metrics(sparsity.specs_from_config(config),
                                       sparsity.schedule_from_config(config),
                                       state.params, step))
+        m.update({f'train_density/{k}': v
+                  for k, v in kernel.densities().items()})
       rate = (step - start) / (time.time() - t_start)
       eta = (t.steps - step) / max(rate, 1e-9)
       if t.max_seconds:

@@ -1,0 +1,66 @@
+r"""Named long runs: resumable lineages trained a stretch at a time.
+
+Each run is `experiments/configs/wavernn.py` with the overrides below; the
+script that trains one stretch of it (on one core, for a CPU budget, then
+scores it and copies what resumes it to runs/NAME/) is
+
+  experiments/tools/long_run.sh NAME CPU_SECONDS [CORE]
+
+which calls `launch.py --config=experiments/configs/long_runs.py:NAME`.
+Every run uses the chosen recipe (docs/RESULTS.md, "Recipe ablations at
+equal budget"): batch 8, pre-emphasis 0.85, embedded byte inputs, a Polyak
+average (decay 0.999) that is scored and shipped, LPC (order 16) and pitch
+from the mel, and a 200k-step cosine so the LR stays near its peak for
+many sessions.
+
+Runs (command chain, cost so far, scores: docs/RESULTS.md):
+
+  sparse896_z95   Issue 23's large sparse model: H = 896, R and O1..O4
+                  pruned in 16x1 blocks to 95 % (158,656 non-zero cell
+                  weights, 2.1x real time at 24 kHz for the bare step in
+                  docs/RESULTS.md "Sampling speed"), pruned from step 0 over
+                  500 steps so the block-sparse step (0.9 s at 95 % on an
+                  AVX2 core against 5.9 s dense) starts after ~100 steps.
+  sparse1024_z96  The same at H = 1024, 96 % (164,352 non-zero): more units
+                  at about the same non-zeros.
+
+The H = 384 lineage behind pretrained/dense384_lpc_pitch_v2 (dense384,
+dense384_lpc, dense384_lpc_pitch and its batch arms) is concluded: its
+checkpoints are in the tag archive/2026-12-02 and its commands in
+docs/PRETRAINED_HISTORY.md.
+"""
+
+import ml_collections
+
+from experiments.configs import wavernn
+
+# The 16x1 pruning of R and the heads, reaching the cheap regime early: the
+# cubic schedule from step 0 over 500 steps, masks every 10 steps; the
+# kernel trains a matrix block-sparse at stored density <= 0.5 (it beats
+# the dense step there at batch 8: 4.6 vs 5.9 s at H = 896, RESULTS
+# "Training throughput").
+_FLAGSHIP_PRUNING = dict(matrices='R_u,R_r,R_e,O1,O2,O3,O4', start_step=0,
+                         ramp_steps=500, update_every=10,
+                         train_kernel_density=0.5)
+
+RUNS = {
+    'sparse896_z95': ('variant=sparse,hidden=896,sparsity=0.95,block=16x1',
+                      _FLAGSHIP_PRUNING),
+    'sparse1024_z96': ('variant=sparse,hidden=1024,sparsity=0.96,block=16x1',
+                       _FLAGSHIP_PRUNING),
+}
+
+
+def get_config(arg: str = '') -> ml_collections.ConfigDict:
+  name = arg.strip()
+  if name not in RUNS:
+    raise ValueError(f'long run {name!r} is unknown; use one of '
+                     f'{sorted(RUNS)} (experiments/configs/long_runs.py).')
+  base, pruning = RUNS[name]
+  c = wavernn.get_config(f'{base},steps=200000')
+  c.data.batch_size = 8
+  c.model.update(emphasis=0.85, embed_inputs=True, lpc_order=16, pitch=True)
+  c.train.update(ema_decay=0.999, max_seconds=0.0, log_every=100,
+                 eval_every=1000, ckpt_every=500)
+  c.sparsity.update(pruning)
+  return c
