@@ -8,7 +8,7 @@ scores it and copies what resumes it to runs/NAME/) is
 
 which calls `launch.py --config=experiments/configs/long_runs.py:NAME`.
 Every run uses the chosen recipe (docs/RESULTS.md, "Recipe ablations at
-equal budget"): batch 8, pre-emphasis 0.85, embedded byte inputs, a Polyak
+equal budget"): batch 8, pre-emphasis 0.85, a Polyak
 average (decay 0.999) that is scored and shipped, LPC (order 16) and pitch
 from the mel, and a 200k-step cosine so the LR stays near its peak for
 many sessions.
@@ -17,12 +17,16 @@ Runs (command chain, cost so far, scores: docs/RESULTS.md):
 
   sparse896_z95   Issue 23's large sparse model: H = 896, R and O1..O4
                   pruned in 16x1 blocks to 95 % (158,656 non-zero cell
-                  weights, 2.1x real time at 24 kHz for the bare step in
-                  docs/RESULTS.md "Sampling speed"), pruned from step 0 over
-                  500 steps so the block-sparse step (0.9 s at 95 % on an
-                  AVX2 core against 5.9 s dense) starts after ~100 steps.
-  sparse1024_z96  The same at H = 1024, 96 % (164,352 non-zero): more units
-                  at about the same non-zeros.
+                  weights), pruned from step 0 over 300 steps so that the
+                  block-sparse step (0.9 s at 95 % on an AVX2 core, against
+                  5.9 s dense) starts after ~35 steps.
+  sparse896_z97   The same at 97 % (~95,000 non-zero): the faster sampler,
+                  at fewer weights.
+
+Both feed the previous bytes as scalars (model.embed_inputs=False), as the
+paper and the equal-non-zero pair do: the embedding tables (1.7 M weights
+at H = 896, ten times the cell's non-zeros) cost 70 % of the sparse sampling
+step on this code path (docs/RESULTS.md "Sampling speed").
 
 The H = 384 lineage behind pretrained/dense384_lpc_pitch_v2 (dense384,
 dense384_lpc, dense384_lpc_pitch and its batch arms) is concluded: its
@@ -35,19 +39,19 @@ import ml_collections
 from experiments.configs import wavernn
 
 # The 16x1 pruning of R and the heads, reaching the cheap regime early: the
-# cubic schedule from step 0 over 500 steps, masks every 10 steps; the
+# cubic schedule from step 0 over 300 steps, masks every 10 steps; the
 # kernel trains a matrix block-sparse at stored density <= 0.5 (it beats
 # the dense step there at batch 8: 4.6 vs 5.9 s at H = 896, RESULTS
 # "Training throughput").
 _FLAGSHIP_PRUNING = dict(matrices='R_u,R_r,R_e,O1,O2,O3,O4', start_step=0,
-                         ramp_steps=500, update_every=10,
+                         ramp_steps=300, update_every=10,
                          train_kernel_density=0.5)
 
 RUNS = {
     'sparse896_z95': ('variant=sparse,hidden=896,sparsity=0.95,block=16x1',
                       _FLAGSHIP_PRUNING),
-    'sparse1024_z96': ('variant=sparse,hidden=1024,sparsity=0.96,block=16x1',
-                       _FLAGSHIP_PRUNING),
+    'sparse896_z97': ('variant=sparse,hidden=896,sparsity=0.97,block=16x1',
+                      _FLAGSHIP_PRUNING),
 }
 
 
@@ -59,7 +63,7 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
   base, pruning = RUNS[name]
   c = wavernn.get_config(f'{base},steps=200000')
   c.data.batch_size = 8
-  c.model.update(emphasis=0.85, embed_inputs=True, lpc_order=16, pitch=True)
+  c.model.update(emphasis=0.85, embed_inputs=False, lpc_order=16, pitch=True)
   c.train.update(ema_decay=0.999, max_seconds=0.0, log_every=100,
                  eval_every=1000, ckpt_every=500)
   c.sparsity.update(pruning)

@@ -102,8 +102,17 @@ _REPEATS = flags.DEFINE_integer('repeats', 5, 'Sparse rows (and their dense '
 _SPARSE_DTYPES = flags.DEFINE_list('sparse_dtypes', ['float32'], 'Sparse '
                                    'rows: storage of the values '
                                    '(float32, bfloat16).')
-_PATH = flags.DEFINE_enum('path', 'step', ['step', 'generate'], 'step: the '
-                          'bare jitted scan; generate: Vocoder.generate.')
+_PATH = flags.DEFINE_enum('path', 'step',
+                          ['step', 'generate', 'features', 'vocode'],
+                          'step: the bare jitted scan; generate: '
+                          'Vocoder.generate; features: what embedded bytes, '
+                          'LPC and pitch add to Vocoder.generate at the demo '
+                          'preset (16 kHz), per --hidden, dense and pruned '
+                          'to --features_sparsity; vocode: only the '
+                          '--vocode_workdir rows.')
+_FEAT_SPARSITY = flags.DEFINE_list(
+    'features_sparsity', ['0', '0.95'], 'features: sparsity of R and O1..O4 '
+    '(16x1 blocks; 0: dense) of each row group.')
 _GEN_SECONDS = flags.DEFINE_float('generate_seconds', 6.0, 'generate: audio '
                                   'seconds of the utterance (24 kHz).')
 _GEN_SPARSITY = flags.DEFINE_float('generate_sparsity', 0.96, 'generate: '
@@ -185,6 +194,14 @@ def main(argv):
              f'some of {",".join(SUB_CONTEXTS)}')
   if _PATH.value == 'generate':
     generate_rows(int(_HIDDEN.value[0]))
+    return
+  if _PATH.value == 'vocode':
+    vocode_only()
+    return
+  if _PATH.value == 'features':
+    for hidden in map(int, _HIDDEN.value):
+      for z in map(float, _FEAT_SPARSITY.value):
+        feature_rows(hidden, z)
     return
   for hidden in map(int, _HIDDEN.value):
     config = wavernn.get_config(f'preset=demo,hidden={hidden}')
@@ -395,42 +412,90 @@ def generate_rows(hidden: int) -> None:
             variant='subscale', batch_factor=_SUB_FACTOR.value,
             horizon=horizon, sparsity=zs, context=context)
   if _VOCODE_WORKDIR.value:
+    vocode_only()
+
+
+def vocode_only() -> None:
+  for r in vocode_rows(_VOCODE_WORKDIR.value, _VOCODE_SECONDS.value):
+    print(json.dumps(dict(r, threads=_threads(), jax=jax.__version__,
+                          device=jax.devices()[0].platform)), flush=True)
+
+
+# --path=features: each row adds one input to the one before (random
+# weights; the features are computed from the mel, as users get them).
+FEATURE_ROWS = (('plain', dict(embed_inputs=False, lpc_order=0, pitch=False)),
+                ('+embedded bytes', dict(embed_inputs=True)),
+                ('+LPC 16', dict(lpc_order=16)),
+                ('+pitch', dict(pitch=True)))
+
+
+def feature_rows(hidden: int, z: float) -> None:
+  """JSON lines: `Vocoder.generate` at the demo preset with each input of
+  the recipe added in turn, at H = `hidden`, dense (z = 0) or with R and
+  O1..O4 pruned to z (16x1), and each row's cost over the plain one."""
+  config = wavernn.get_config(f'preset=demo,hidden={hidden}')
+  seconds = _GEN_SECONDS.value
+  frames = int(seconds * 16000) // config.mel.hop_length
+  mel = np.random.default_rng(0).normal(
+      -5, 2, (1, frames, config.mel.n_mels)).astype(np.float32)
+  base = None
+  for name, update in FEATURE_ROWS:
+    config.model.update(update)
+    voc = vocoder_lib.Vocoder.from_config(config)
+    if z:
+      voc.prune(z, (16, 1), ('R_u', 'R_r', 'R_e', 'O1', 'O2', 'O3', 'O4'))
+    r = time_generate(voc, mel, _REPEATS.value)
+    us = 1e6 / r['samples_per_sec']
+    base = us if base is None else base
     print(json.dumps(dict(
-        vocode_row(_VOCODE_WORKDIR.value, _VOCODE_SECONDS.value),
+        path='features', inputs=name, hidden=hidden, sparsity=z,
+        block='16x1' if z else None, seconds=seconds, sample_rate=16000,
         threads=_threads(), jax=jax.__version__,
-        device=jax.devices()[0].platform)), flush=True)
+        samples_per_sec=round(r['samples_per_sec'], 1),
+        rtf=round(r['samples_per_sec'] / 16000, 3),
+        us_per_sample=round(us, 2), over_plain=round(us / base - 1, 3),
+        first_call_s=r['first_call_s'], compile_s=r['compile_s'])),
+          flush=True)
 
 
-def vocode_row(workdir: str, seconds: float) -> dict:
-  """`launch.py --mode=vocode` end to end in a fresh process."""
+def vocode_rows(workdir: str, seconds: float) -> list[dict]:
+  """`launch.py --mode=vocode` end to end in fresh processes: twice with a
+  new compile cache (cold: it compiles; warm: it loads), then the marginal
+  rate once more with `--compile_cache=` (off)."""
   voc = vocoder_lib.Vocoder.restore(workdir)
   clip = audio_io.read_audio(os.path.join(
       os.path.dirname(__file__), '..', '..', 'tests', 'fixtures',
       'heldout_clip.wav'), voc.sample_rate)
   n = int(seconds * voc.sample_rate)
   wave = np.resize(clip, n)  # The clip repeated to `seconds`.
+  rows = []
   with tempfile.TemporaryDirectory() as tmp:
     src, out = os.path.join(tmp, 'in.wav'), os.path.join(tmp, 'out.wav')
     audio_io.write_wav(src, wave, voc.sample_rate)
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, os.path.join(os.path.dirname(__file__), '..', '..',
-                                      'launch.py'), '--mode=vocode',
-         f'--workdir={workdir}', f'--input={src}', f'--output={out}'],
-        capture_output=True, text=True, check=True)
-    wall = time.perf_counter() - t0
-  r = json.loads(proc.stdout.strip().splitlines()[-1])
-  return dict(path='vocode_command', workdir=workdir, samples=r['samples'],
-              audio_seconds=r['samples'] / voc.sample_rate,
-              process_wall_s=round(wall, 2),
-              generate_s=round(r['seconds'], 2),
-              compile_s=round(r['compile_seconds'], 2),
-              rtf_end_to_end=round(r['samples'] / voc.sample_rate / wall, 3),
-              rtf_excl_compile=round(
-                  r['samples'] / voc.sample_rate /
-                  (wall - r['compile_seconds']), 3),
-              samples_per_sec_generate_excl_compile=round(
-                  r['samples_per_sec_excl_compile'], 1))
+    cache = os.path.join(tmp, 'cache')
+    for name in ('cold', 'warm'):
+      t0 = time.perf_counter()
+      proc = subprocess.run(
+          [sys.executable, os.path.join(os.path.dirname(__file__), '..', '..',
+                                        'launch.py'), '--mode=vocode',
+           f'--workdir={workdir}', f'--input={src}', f'--output={out}',
+           f'--compile_cache={cache}'],
+          capture_output=True, text=True, check=True)
+      wall = time.perf_counter() - t0
+      r = json.loads(proc.stdout.strip().splitlines()[-1])
+      rows.append(dict(
+          path='vocode_command', compile_cache=name, workdir=workdir,
+          samples=r['samples'], audio_seconds=r['samples'] / voc.sample_rate,
+          process_wall_s=round(wall, 2), generate_s=round(r['seconds'], 2),
+          compile_s=round(r['compile_seconds'], 2),
+          compile_cache_hits=r['compile_cache_hits'],
+          compile_cache_writes=r['compile_cache_writes'],
+          rtf_end_to_end=round(r['samples'] / voc.sample_rate / wall, 3),
+          rtf_generate_excl_compile=round(r['samples_per_sec_excl_compile'] /
+                                          voc.sample_rate, 3),
+          samples_per_sec_generate_excl_compile=round(
+              r['samples_per_sec_excl_compile'], 1)))
+  return rows
 
 
 if __name__ == '__main__':
