@@ -426,7 +426,8 @@ def vocode_only() -> None:
 FEATURE_ROWS = (('plain', dict(embed_inputs=False, lpc_order=0, pitch=False)),
                 ('+embedded bytes', dict(embed_inputs=True)),
                 ('+LPC 16', dict(lpc_order=16)),
-                ('+pitch', dict(pitch=True)))
+                ('+pitch', dict(pitch=True)),
+                ('scalar bytes, LPC 16, pitch', dict(embed_inputs=False)))
 
 
 def feature_rows(hidden: int, z: float) -> None:
