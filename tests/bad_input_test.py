@@ -299,3 +299,12 @@ def test_checkpoint_from_before_a_model_option_existed():
   with pytest.raises(checkpoint.CheckpointError) as e:
     checkpoint.check_compatible(old, now)
   _one_line(e, 'model.mulaw=False', 'True')
+
+
+@pytest.mark.parametrize('variant', ['Subscale', 'sparce', ''])
+def test_unknown_variant_through_an_override_is_refused(variant):
+  # --config.variant=Subscale would otherwise train a dense model silently.
+  c = wavernn.get_config('preset=tiny')
+  c.variant = variant
+  with pytest.raises(config_checks.ConfigError, match='variant=.*unknown'):
+    config_checks.validate(c)

@@ -25,6 +25,11 @@ def validate(config) -> None:
   except (ValueError, TypeError) as e:
     raise ConfigError(f'bad config: {e}') from None
   d, t, hop = config.data, config.train, config.mel.hop_length
+  variants = ('dense', 'sparse', 'subscale')
+  _require(config.get('variant', 'dense') in variants,
+           f'variant={config.get("variant")!r} is unknown; use one of '
+           f'{variants} (lower case), e.g. '
+           '--config=experiments/configs/wavernn.py:variant=subscale.')
   _require(d.name in DATASETS,
            f'data.name={d.name!r} is unknown; use one of {DATASETS}.')
   _require(d.name != 'wav_folder' or bool(d.manual_dir),

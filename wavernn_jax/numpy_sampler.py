@@ -16,7 +16,7 @@ def _draw(logits_Bx256, u_B, temperature):
   z = logits_Bx256 / temperature
   p = np.exp(z - z.max(-1, keepdims=True))
   cdf = np.cumsum(p, -1)
-  return np.minimum((cdf < u_B[:, None] * cdf[:, -1:]).sum(-1), 255)
+  return np.minimum((cdf <= u_B[:, None] * cdf[:, -1:]).sum(-1), 255)
 
 
 class NumpySampler:

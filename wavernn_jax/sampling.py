@@ -24,7 +24,7 @@ def _draw(logits_Bx256, u_B, temperature):
   """Inverse-CDF draw from softmax(logits / temperature)."""
   probs = jax.nn.softmax(logits_Bx256 / temperature, axis=-1)
   cdf = jnp.cumsum(probs, axis=-1)
-  idx = jnp.sum(cdf < u_B[:, None] * cdf[:, -1:], axis=-1)
+  idx = jnp.sum(cdf <= u_B[:, None] * cdf[:, -1:], axis=-1)
   return jnp.minimum(idx, 255).astype(jnp.int32)
 
 

@@ -35,7 +35,7 @@ BUCKET_FRAMES = 32
 def _draw(logits_Bx256, u_B, temperature):
   """Inverse-CDF draw from softmax(logits / temperature)."""
   cdf = jnp.cumsum(jax.nn.softmax(logits_Bx256 / temperature, -1), -1)
-  idx = jnp.sum(cdf < u_B[:, None] * cdf[:, -1:], axis=-1)
+  idx = jnp.sum(cdf <= u_B[:, None] * cdf[:, -1:], axis=-1)
   return jnp.minimum(idx, 255).astype(jnp.int32)
 
 
