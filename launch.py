@@ -119,9 +119,26 @@ def _vocode_split(workdir: str) -> list[dict]:
   return results
 
 
+def _check_paths(workdir: str) -> None:
+  """Output paths of the wrong kind: one line before any work is done."""
+  if _MODE.value == 'train' and os.path.isfile(workdir):
+    raise vocoder.InputError(f'--workdir={workdir} is a file; give a folder '
+                             '(it is made if missing).')
+  out = _OUTPUT.value
+  if _MODE.value != 'vocode' or not out:
+    return
+  if _INPUT.value and os.path.isdir(out):
+    raise vocoder.InputError(f'--output={out} is a folder; give a file name, '
+                             f'e.g. --output={os.path.join(out, "out.wav")}.')
+  if not _INPUT.value and os.path.isfile(out):
+    raise vocoder.InputError(f'--output={out} is a file; give a folder for '
+                             'the vocoded utterances (made if missing).')
+
+
 def run(argv):
   del argv
   workdir = _WORKDIR.value
+  _check_paths(workdir)
   if _MODE.value == 'train':
     if _CONFIG.value is None:
       raise ValueError('--mode=train needs '

@@ -255,17 +255,27 @@ TRAIN_TINY = ('--config=experiments/configs/wavernn.py:preset=tiny',
      ['--sweep_index=7 is out of range', '3 points', 'use 0..2']),
     (['--mode=report', '--workdir={empty}'],
      ['no finished sweep points', 'run the sweep first']),
+    (['--mode=vocode', '--workdir={wd}', '--input={tmp}/in.wav',
+      '--output={empty}'], ['--output={empty} is a folder', '.wav']),
+    (['--mode=vocode', '--workdir={wd}', '--split=test', '--num=1',
+      '--output={tmp}/in.wav'], ['--output={tmp}/in.wav is a file', 'folder']),
+    ([*TRAIN_TINY[:-1], '--workdir={tmp}/in.wav'],
+     ['--workdir={tmp}/in.wav is a file', 'folder']),
 ], ids=['unknown_variant', 'unknown_config_key', 'config_value_type',
         'missing_config_file', 'config_syntax_error', 'unknown_override',
         'override_type', 'unknown_flag', 'unknown_mode',
         'train_all_checkpoints_damaged', 'evaluate_damaged_checkpoint',
         'vocode_damaged_checkpoint', 'vocode_num', 'vocode_temperature',
-        'vocode_split', 'sweep_index', 'report_no_points'])
+        'vocode_split', 'sweep_index', 'report_no_points',
+        'vocode_output_is_a_folder', 'vocode_output_folder_is_a_file',
+        'workdir_is_a_file'])
 def test_launch_bad_input_gives_one_line_and_exit_1(trained, tmp_path, args,
                                                     words):
   corpus, workdir = trained
   (tmp_path / 'broken.py').write_text('def get_config(:\n  return None\n')
   (tmp_path / 'empty').mkdir()
+  audio_io.write_wav(str(tmp_path / 'in.wav'), np.zeros(1600, np.int16),
+                     16000)
   fill = dict(new=str(tmp_path / 'new'), tmp=str(tmp_path), wd=workdir,
               empty=str(tmp_path / 'empty'),
               damaged_dense256=_damage(shutil.copytree(
