@@ -1,6 +1,7 @@
 """Copy-synthesis metrics on known values."""
 
 import numpy as np
+import pytest
 
 from tests import fake_corpus
 from wavernn_jax import mel as mel_lib
@@ -35,3 +36,21 @@ def test_scores_rank_clean_above_noisy():
   assert same['mcd_db'] == 0.0
   assert bad['pesq_wb'] < same['pesq_wb'] - 1.0
   assert bad['stoi'] < same['stoi'] and bad['mcd_db'] > 0.5
+
+
+def _rows(pesq):
+  return [{'pesq_wb': p, 'stoi': 0.9, 'mcd_db': 2.0} for p in pesq]
+
+
+def test_pesq_failures_are_counted_not_averaged_away():
+  from wavernn_jax import evaluate  # pylint: disable=g-import-not-at-top
+  nan = float('nan')
+  out = evaluate.summarize_scores(
+      {'model': _rows([2.0, nan, 3.0, 2.0, 2.0, 2.0, 2.0, 2.0]),
+       'griffin_lim': _rows([2.5] * 8)}, 8)
+  assert out['pesq_wb_utterances'] == 7 and out['quality_utterances'] == 8
+  assert out['pesq_wb'] == pytest.approx(15.0 / 7)
+  assert out['griffin_lim_pesq_wb_utterances'] == 8
+  with pytest.raises(evaluate.QualityError, match='2 of 8 utterances'):
+    evaluate.summarize_scores({'model': _rows([2.0, nan, nan] + [2.0] * 5)},
+                              8)

@@ -76,13 +76,47 @@ def copy_synthesis_quality(voc: vocoder_lib.Vocoder, utterances,
           voc.mel_config))
     logging.info('copy-synthesis %d/%d: %s', i + 1, len(utterances),
                  scores['model'][-1])
+  return summarize_scores(scores, len(utterances))
+
+
+class QualityError(ValueError):
+  """Too many utterances could not be scored to report a mean."""
+
+
+# PESQ may refuse an utterance (e.g. no speech found); more failures than
+# this fraction fail the evaluation instead of shrinking the mean.
+MAX_PESQ_FAILURES = 1 / 8
+
+
+def summarize_scores(scores: dict, n: int) -> dict:
+  """Means of per-utterance scores {'model': [row, ...], 'griffin_lim': ...}.
+
+  PESQ-WB is NaN where the `pesq` library refused an utterance: each one is
+  logged, the mean covers the others and `pesq_wb_utterances` says how
+  many it covers. More than one failure in eight raises QualityError.
+  """
   out = {}
   for name, rows in scores.items():
+    if not rows:
+      continue
     prefix = '' if name == 'model' else name + '_'
-    for key in ('pesq_wb', 'stoi', 'mcd_db'):
-      if rows:
-        out[prefix + key] = float(np.nanmean([r[key] for r in rows]))
-  out['quality_utterances'] = len(utterances)
+    pesq = np.asarray([r['pesq_wb'] for r in rows], np.float64)
+    failed = [i for i, v in enumerate(pesq) if not np.isfinite(v)]
+    for i in failed:
+      logging.warning('PESQ-WB failed on utterance %d of %d (%s).', i + 1,
+                      len(rows), name)
+    if len(failed) > MAX_PESQ_FAILURES * len(rows):
+      raise QualityError(
+          f'PESQ-WB failed on {len(failed)} of {len(rows)} utterances '
+          f'({name}: {", ".join(str(i + 1) for i in failed)}), more than one '
+          'in eight; check that they hold speech, or score other '
+          'utterances (--quality=N, --wav_dir).')
+    ok = pesq[np.isfinite(pesq)]
+    out[prefix + 'pesq_wb'] = float(ok.mean()) if ok.size else float('nan')
+    out[prefix + 'pesq_wb_utterances'] = int(ok.size)
+    for key in ('stoi', 'mcd_db'):
+      out[prefix + key] = float(np.mean([r[key] for r in rows]))
+  out['quality_utterances'] = n
   return out
 
 
