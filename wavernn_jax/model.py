@@ -144,28 +144,13 @@ def recur(w: Weights, h_BxH):
 def rows(table_NxG, idx):
   """table[idx]: [*idx.shape, G]. One index (the batch-1 sampler's step)
   is a dynamic slice, which XLA-CPU runs much faster inside the sampling
-  loop than a gather (H = 896, 95 % sparse: 88 -> 61 us per sample with
-  embedded bytes; docs/RESULTS.md "Sampling speed"); the values are the
-  same either way."""
+  loop than a gather (H = 896, 95 % sparse: 88 -> 66 us per sample with
+  embedded bytes; docs/RESULTS.md, the issue-23 section); the values are
+  the same either way."""
   if math.prod(idx.shape) == 1:
     row = jax.lax.dynamic_slice_in_dim(table_NxG, idx.reshape(-1)[0], 1)
     return row.reshape(idx.shape + table_NxG.shape[1:])
   return table_NxG[idx]
-
-
-def byte_rows(w: Weights, prev_c, prev_f):
-  """E_prev[0][c_{t-1}] + E_prev[1][f_{t-1}], the two tables read in place
-  (one dynamic slice each at batch 1: no slice of the stacked [2, 256, G]
-  tables per step)."""
-  e = w['E_prev']
-  if math.prod(prev_c.shape) == 1 and math.prod(prev_f.shape) == 1:
-    g = e.shape[-1]
-    zero = jnp.zeros((), jnp.int32)
-    pick = lambda k, i: jax.lax.dynamic_slice(
-        e, (jnp.int32(k), i.reshape(-1)[0].astype(jnp.int32), zero),
-        (1, 1, g)).reshape(i.shape + (g,))
-    return pick(0, prev_c) + pick(1, prev_f)
-  return e[0][prev_c] + e[1][prev_f]
 
 
 def input_term(w: Weights, xin_xG, prev_c, prev_f, sig_x2=None):
@@ -178,7 +163,8 @@ def input_term(w: Weights, xin_xG, prev_c, prev_f, sig_x2=None):
   side, [s_{t-1}, p_t] * lpc.INPUT_SCALE (LPCNet's inputs).
   """
   if 'E_prev' in w:
-    x_xG = xin_xG + byte_rows(w, prev_c, prev_f)
+    x_xG = (xin_xG + rows(w['E_prev'][0], prev_c) +
+            rows(w['E_prev'][1], prev_f))
   else:
     prev_x2 = jnp.stack([quantization.scale(prev_c),
                          quantization.scale(prev_f)], axis=-1)
