@@ -23,8 +23,8 @@ from wavernn_jax import audio_io
 from wavernn_jax import checkpoint
 from wavernn_jax import compile_cache
 from wavernn_jax import config_args
-from wavernn_jax import config_checks
 from wavernn_jax import distributed
+from wavernn_jax import errors
 from wavernn_jax import evaluate
 from wavernn_jax import sweep
 from wavernn_jax import train
@@ -82,8 +82,8 @@ _PROCESS_ID = flags.DEFINE_integer('process_id', None,
                                    lower_bound=0)
 
 # Errors a user can cause and fix; they get one line and exit status 1.
-USER_ERRORS = (config_checks.ConfigError, checkpoint.CheckpointError,
-               audio_io.AudioFileError, vocoder.InputError, ValueError,
+# Anything else is a bug and keeps its traceback (a plain ValueError too).
+USER_ERRORS = (errors.UserError, checkpoint.CheckpointError,
                FileNotFoundError, PermissionError, train.NonFiniteLossError)
 
 
@@ -141,16 +141,18 @@ def run(argv):
   _check_paths(workdir)
   if _MODE.value == 'train':
     if _CONFIG.value is None:
-      raise ValueError('--mode=train needs '
-                       '--config=experiments/configs/wavernn.py[:preset=...].')
+      raise errors.UserError(
+          '--mode=train needs '
+          '--config=experiments/configs/wavernn.py[:preset=...].')
     if _SWEEP_INDEX.value is not None and not _SWEEP.value:
-      raise ValueError(f'--sweep_index={_SWEEP_INDEX.value} needs --sweep; '
-                       'add --sweep, or drop --sweep_index.')
+      raise errors.UserError(
+          f'--sweep_index={_SWEEP_INDEX.value} needs --sweep; add --sweep, '
+          'or drop --sweep_index.')
     if _SWEEP.value:
       path = config_flags.get_config_filename(flags.FLAGS['config'])
       points = sweep.load_points(path, _CONFIG.value)
       if _SWEEP_INDEX.value is not None and _SWEEP_INDEX.value >= len(points):
-        raise ValueError(
+        raise errors.UserError(
             f'--sweep_index={_SWEEP_INDEX.value} is out of range: the sweep '
             f'has {len(points)} points; use 0..{len(points) - 1}, or drop '
             '--sweep_index to run them all.')
@@ -169,7 +171,8 @@ def run(argv):
                                average=_AVERAGE.value, seed=_SEED.value)
   elif _INPUT.value:
     if not _OUTPUT.value:
-      raise ValueError('--mode=vocode --input=... needs --output=out.wav.')
+      raise errors.UserError(
+          '--mode=vocode --input=... needs --output=out.wav.')
     result = evaluate.vocode_file(
         vocoder.Vocoder.restore(workdir, average=_AVERAGE.value), _INPUT.value,
         _OUTPUT.value,

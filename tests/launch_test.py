@@ -101,3 +101,34 @@ def test_user_errors_give_one_line_and_exit_1(trained, tmp_path, args, match):
   assert last.startswith('error: ') and match in last
   assert 'Traceback' not in proc.stderr
   assert not (tmp_path / 'x.wav').exists()  # Nothing half-written.
+
+
+def test_user_errors_are_one_line_and_bugs_keep_their_traceback(
+    monkeypatch, capsys):
+  """launch.main words the project's typed errors; a plain ValueError (an
+  internal bug) is not caught, so its traceback reaches the user."""
+  import launch  # pylint: disable=g-import-not-at-top
+  from wavernn_jax import errors  # pylint: disable=g-import-not-at-top
+  from wavernn_jax import vocoder  # pylint: disable=g-import-not-at-top
+
+  def fails(error):
+    def run(argv):
+      del argv
+      raise error
+    return run
+
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  if not flags.FLAGS.is_parsed():
+    flags.FLAGS.mark_as_parsed()  # The defaults, as `python launch.py`.
+  monkeypatch.setattr(launch.compile_cache, 'enable', lambda path: None)
+  monkeypatch.setattr(launch.distributed, 'initialize', lambda *a: None)
+  for error in (errors.UserError('bad value; fix it'),
+                vocoder.InputError('bad mel; fix it')):
+    monkeypatch.setattr(launch, 'run', fails(error))
+    with pytest.raises(SystemExit) as exit_info:
+      launch.main([])
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().err.strip() == f'error: {error}'
+  monkeypatch.setattr(launch, 'run', fails(ValueError('an internal bug')))
+  with pytest.raises(ValueError, match='an internal bug'):
+    launch.main([])

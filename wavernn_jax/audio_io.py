@@ -17,6 +17,8 @@ import numpy as np
 import scipy.signal
 import soundfile as sf
 
+from wavernn_jax import errors
+
 G722_SAMPLE_RATE = 16000  # Hz; G.722 is wideband 16 kHz audio.
 _G722_BIT_RATE = 64000  # bit/s, as the Asterisk prompts: 2 samples per byte
 
@@ -31,7 +33,7 @@ _LINE_MIN_POWER = 0.1  # ...and has at least this share of the frame's max power
 _TONE_PERSISTENT_FRACTION = 0.5  # this share of persisting frame pairs: a tone
 
 
-class AudioFileError(ValueError):
+class AudioFileError(errors.UserError):
   """An audio file that cannot be used; the message is one line."""
 
 

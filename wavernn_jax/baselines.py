@@ -13,6 +13,8 @@ import dataclasses
 import numpy as np
 import scipy.signal
 
+from wavernn_jax import errors
+
 UNIFORM_BITS = 16.0
 
 
@@ -40,8 +42,8 @@ class LinearPredictor:
       if used >= max_samples:
         break
     if used == 0:
-      raise ValueError('no utterance is longer than the LPC order; '
-                       'cannot fit the linear-prediction baseline.')
+      raise errors.UserError('no utterance is longer than the LPC order; '
+                             'cannot fit the linear-prediction baseline.')
     coefs = np.linalg.solve(xtx + 1e-3 * np.eye(order), xty)
     return cls(coefs=coefs)
 

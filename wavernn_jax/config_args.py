@@ -15,6 +15,8 @@ from absl import flags
 import ml_collections
 from ml_collections import config_flags
 
+from wavernn_jax import errors
+
 _TRUE, _FALSE = ('1', 'true', 'yes'), ('0', 'false', 'no')
 
 
@@ -53,7 +55,7 @@ def parse(arg: str, defaults: dict) -> ml_collections.ConfigDict:
   return ml_collections.ConfigDict(out)
 
 
-class CommandLineError(ValueError):
+class CommandLineError(errors.UserError):
   """A bad flag, --config file, argument or override, said in one line."""
 
 

@@ -2,13 +2,14 @@
 
 import math
 
+from wavernn_jax import errors
 from wavernn_jax import mel as mel_lib
 from wavernn_jax import model as model_lib
 
 DATASETS = ('asterisk_allison', 'wav_folder')
 
 
-class ConfigError(ValueError):
+class ConfigError(errors.UserError):
   """A config value is out of range or inconsistent."""
 
 

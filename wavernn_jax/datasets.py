@@ -15,6 +15,8 @@ import os
 from absl import logging
 import tensorflow_datasets as tfds
 
+from wavernn_jax import errors
+
 NAMES = ('asterisk_allison', 'wav_folder')
 
 
@@ -27,7 +29,7 @@ def _builder(name: str, data_dir: str, manual_dir: str | None,
   if name == 'asterisk_allison':
     from data.asterisk_allison import asterisk_allison_dataset_builder as lib
     if sample_rate not in (None, lib.SAMPLE_RATE):
-      raise ValueError(
+      raise errors.UserError(
           f'asterisk_allison is stored at {lib.SAMPLE_RATE} Hz, not '
           f'{sample_rate} Hz; use sample_rate={lib.SAMPLE_RATE} or wav_folder')
     builder = lib.AsteriskAllison(data_dir=data_dir)
@@ -35,10 +37,11 @@ def _builder(name: str, data_dir: str, manual_dir: str | None,
   if name == 'wav_folder':
     from data.wav_folder import wav_folder_dataset_builder as lib
     if manual_dir is None:
-      raise ValueError('wav_folder needs manual_dir: the folder of your audio')
+      raise errors.UserError(
+          'wav_folder needs manual_dir: the folder of your audio')
     if sample_rate not in lib.SAMPLE_RATES:
-      raise ValueError(f'wav_folder sample_rate must be one of '
-                       f'{lib.SAMPLE_RATES} Hz, got {sample_rate}')
+      raise errors.UserError(f'wav_folder sample_rate must be one of '
+                             f'{lib.SAMPLE_RATES} Hz, got {sample_rate}')
     folder = os.path.abspath(os.fspath(manual_dir))
     # One prepared copy per folder, so two folders never share a dataset dir.
     digest = hashlib.md5(folder.encode('utf-8')).hexdigest()[:10]
@@ -47,7 +50,7 @@ def _builder(name: str, data_dir: str, manual_dir: str | None,
     builder = lib.WavFolder(config=f'sr{sample_rate}', data_dir=folder_dir)
     return builder, tfds.download.DownloadConfig(
         manual_dir=folder, try_download_gcs=False)
-  raise ValueError(f'unknown dataset {name!r}; use one of {NAMES}')
+  raise errors.UserError(f'unknown dataset {name!r}; use one of {NAMES}')
 
 
 def load_split(name: str, split: str, data_dir: str,
@@ -84,11 +87,12 @@ def load_split(name: str, split: str, data_dir: str,
   builder.download_and_prepare(download_config=download_config)
   base_split = split.split('[')[0]
   if base_split not in builder.info.splits:
-    raise ValueError(
+    raise errors.UserError(
         f'{name} has no {base_split!r} split (it would be empty; available: '
         f'{sorted(builder.info.splits)}); add more audio or use another split')
   source = builder.as_data_source(split=split)
   if len(source) == 0:
-    raise ValueError(f'{name} split {split!r} is empty; use a larger slice '
-                     'or another split')
+    raise errors.UserError(
+        f'{name} split {split!r} is empty; use a larger slice '
+        'or another split')
   return source

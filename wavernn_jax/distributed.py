@@ -22,12 +22,14 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 import numpy as np
 
+from wavernn_jax import errors
+
 # Environment variables a scheduler sets when a job has several tasks; with
 # any of them > 1, `jax.distributed.initialize()` detects the rest itself.
 _CLUSTER_SIZE_VARS = ('SLURM_NTASKS', 'OMPI_COMM_WORLD_SIZE')
 
 
-class DistributedError(ValueError):
+class DistributedError(errors.UserError):
   """Inconsistent multi-process settings; the message is one line."""
 
 

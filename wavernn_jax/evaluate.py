@@ -9,6 +9,7 @@ import numpy as np
 
 from wavernn_jax import audio_io
 from wavernn_jax import baselines
+from wavernn_jax import errors
 from wavernn_jax import input_pipeline
 from wavernn_jax import plotting
 from wavernn_jax import timing
@@ -37,7 +38,7 @@ def nll_bits_per_sample(voc: vocoder_lib.Vocoder, utterances,
     logging.info('evaluated batch %d (%d samples so far, %.1f s)', i + 1,
                  count, time.time() - t0)
   if count == 0:
-    raise ValueError('nothing to evaluate: no audio samples.')
+    raise errors.UserError('nothing to evaluate: no audio samples.')
   coarse, fine = (float(x) for x in total / count / LN2)
   return {'nll_bits_per_sample': coarse + fine, 'nll_coarse_bits': coarse,
           'nll_fine_bits': fine, 'num_samples': count,
@@ -79,7 +80,7 @@ def copy_synthesis_quality(voc: vocoder_lib.Vocoder, utterances,
   return summarize_scores(scores, len(utterances))
 
 
-class QualityError(ValueError):
+class QualityError(errors.UserError):
   """Too many utterances could not be scored to report a mean."""
 
 
@@ -126,9 +127,30 @@ def read_wav_dir(wav_dir: str, sample_rate: int):
                  glob.glob(os.path.join(wav_dir, '**', f'*.{ext}'),
                            recursive=True))
   if not paths:
-    raise ValueError(f'no .wav or .flac files found in {wav_dir}; point '
-                     '--wav_dir at a folder of audio files.')
+    raise errors.UserError(f'no .wav or .flac files found in {wav_dir}; point '
+                           '--wav_dir at a folder of audio files.')
   return [audio_io.read_audio(p, sample_rate) for p in paths]
+
+
+def _training_split(config, needed: bool):
+  """The run's training split, for the linear-prediction baseline.
+
+  With `needed` False (scoring a --wav_dir), a machine without the training
+  corpus scores without the baseline (None, and a warning that says how to
+  get it) instead of failing.
+  """
+  try:
+    return input_pipeline.load_split(config, 'train')
+  except (errors.UserError, FileNotFoundError) as e:
+    if needed:
+      raise
+    logging.warning(
+        'No linear-prediction baseline (lpc_bits_per_sample is null): it is '
+        'fitted on the training split of data.name=%s, which this machine '
+        'cannot read (%s). Install or point data.manual_dir / data.data_dir '
+        'at that corpus to get it.', config.data.name,
+        str(e).splitlines()[0] if str(e) else type(e).__name__)
+    return None
 
 
 def evaluate(workdir: str, wav_dir: str | None = None, split: str = 'test',
@@ -140,7 +162,8 @@ def evaluate(workdir: str, wav_dir: str | None = None, split: str = 'test',
   Returns:
     A JSON-able dict with nll_bits_per_sample, num_samples, num_utterances,
     the step, and the reference NLLs (uniform; linear prediction fitted on
-    the training split when it is available); with quality_utterances > 0,
+    the training split; null for a `wav_dir` on a machine without the
+    training corpus); with quality_utterances > 0,
     also the copy-synthesis scores pesq_wb, stoi, mcd_db of the first
     quality_utterances utterances, and those of Griffin-Lim on the same mels;
     averaged_params: whether the Polyak average was scored (`average` and
@@ -158,10 +181,13 @@ def evaluate(workdir: str, wav_dir: str | None = None, split: str = 'test',
                 averaged_params=voc.averaged,
                 uniform_bits_per_sample=baselines.UNIFORM_BITS)
   if with_baseline:
-    train = input_pipeline.load_split(voc.config, 'train')
-    lpc = baselines.LinearPredictor.fit(
-        np.asarray(train[i]['audio']) for i in range(len(train)))
-    result['lpc_bits_per_sample'] = lpc.nll_bits(utterances)
+    train = _training_split(voc.config, needed=not wav_dir)
+    if train is None:
+      result['lpc_bits_per_sample'] = None
+    else:
+      lpc = baselines.LinearPredictor.fit(
+          np.asarray(train[i]['audio']) for i in range(len(train)))
+      result['lpc_bits_per_sample'] = lpc.nll_bits(utterances)
   if quality_utterances:
     result.update(copy_synthesis_quality(voc, utterances[:quality_utterances],
                                          seed=seed))

@@ -12,6 +12,8 @@ import math
 import grain
 import numpy as np
 
+from wavernn_jax import errors
+
 
 def load_split(config, split: str):
   """The data source of one split of the config's dataset (built if needed)."""
@@ -83,12 +85,12 @@ def train_batches(source, config, *, start_step: int = 0,
     int16 [batch_size // process_count, window_samples(config)].
   """
   if len(source) == 0:
-    raise ValueError('the training split is empty; check the dataset '
-                     '(data.name / data.manual_dir).')
+    raise errors.UserError('the training split is empty; check the dataset '
+                           '(data.name / data.manual_dir).')
   batch = config.data.batch_size
   if batch % process_count:
-    raise ValueError(f'data.batch_size={batch} must be divisible by the '
-                     f'{process_count} processes.')
+    raise errors.UserError(f'data.batch_size={batch} must be divisible by the '
+                           f'{process_count} processes.')
   local = batch // process_count
   windows = _windows(source, window_samples(config), config.seed, True)
   first = process_index * local
@@ -105,7 +107,8 @@ def train_batches(source, config, *, start_step: int = 0,
 def eval_windows(source, config) -> np.ndarray:
   """Fixed validation windows [N, window] (N = data.eval_windows)."""
   if len(source) == 0:
-    raise ValueError('the validation split is empty; use a larger corpus.')
+    raise errors.UserError(
+        'the validation split is empty; use a larger corpus.')
   windows = _windows(source, window_samples(config), config.seed + 1, False)
   return np.stack([windows[i] for i in range(config.data.eval_windows)])
 

@@ -28,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from wavernn_jax import mel as mel_lib
+from wavernn_jax import quantization
 
 COEF_BITS = 12  # Coefficients are multiples of 2^-12 ...
 COEF_MAX = 2 ** 16 - 1  # ... with |a_k| < 16.
@@ -134,11 +135,11 @@ def predict(a_xK, hist_xK):
 
 
 def advance(hist_BxK, e_B, p_B):
-  """One synthesis step: s_t = e_t + p_t (clipped) and the shifted history.
+  """One synthesis step: s_t = wrap(e_t + p_t) and the shifted history.
 
   Returns s_t (int32 [B]) and s_{t..t-K+1} [B, K], the next step's history.
   """
-  s = jnp.clip(e_B.astype(jnp.int32) + p_B, -32768, 32767)
+  s = quantization.wrap(e_B.astype(jnp.int32) + p_B)
   return s, jnp.concatenate([s[:, None], hist_BxK[:, :-1]], axis=1)
 
 
@@ -154,12 +155,13 @@ def history(signal_BxT, order: int):
 def residual(signal_BxT, a_BxFxK, hop: int):
   """The excitation e (int16 [B, T]) and prediction p (int32 [B, T]).
 
-  e_t = s_t - p_t, clipped to int16; the sampler inverts it step by step
-  (s_t = e_t + p_t, clipped).
+  e_t = wrap(s_t - p_t) (`quantization.wrap`: modulo 2^16 into int16); the
+  sampler inverts it step by step (s_t = wrap(e_t + p_t)), exactly on every
+  int16 signal, full scale and clipping included.
   """
   a_BxTxK = jnp.repeat(a_BxFxK, hop, axis=1)
   p_BxT = predict(a_BxTxK, history(signal_BxT, a_BxFxK.shape[-1]))
-  e = jnp.clip(signal_BxT.astype(jnp.int32) - p_BxT, -32768, 32767)
+  e = quantization.wrap(signal_BxT.astype(jnp.int32) - p_BxT)
   return e.astype(jnp.int16), p_BxT
 
 

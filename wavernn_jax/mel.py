@@ -16,6 +16,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from wavernn_jax import errors
+
 LOG_FLOOR = 1e-5  # Magnitudes below this are clipped before the log.
 
 
@@ -31,15 +33,16 @@ class MelConfig:
 
   def __post_init__(self):
     if not 0 < self.win_length <= self.n_fft:
-      raise ValueError(f'mel win_length={self.win_length} must be in '
-                       f'(0, n_fft={self.n_fft}]; lower it or raise n_fft.')
+      raise errors.UserError(
+          f'mel win_length={self.win_length} must be in '
+          f'(0, n_fft={self.n_fft}]; lower it or raise n_fft.')
     if self.hop_length <= 0 or self.n_mels <= 0:
-      raise ValueError('mel hop_length and n_mels must be positive, got '
-                       f'{self.hop_length} and {self.n_mels}.')
+      raise errors.UserError('mel hop_length and n_mels must be positive, got '
+                             f'{self.hop_length} and {self.n_mels}.')
     if not 0 <= self.fmin < self.fmax <= self.sample_rate / 2:
-      raise ValueError(f'mel needs 0 <= fmin ({self.fmin}) < fmax '
-                       f'({self.fmax}) <= sample_rate / 2 '
-                       f'({self.sample_rate / 2}); fix fmin/fmax.')
+      raise errors.UserError(f'mel needs 0 <= fmin ({self.fmin}) < fmax '
+                             f'({self.fmax}) <= sample_rate / 2 '
+                             f'({self.sample_rate / 2}); fix fmin/fmax.')
 
 
 def _hz_to_mel(hz):
@@ -100,9 +103,9 @@ def log_mel(wave_BxT, cfg: MelConfig):
   t = wave_BxT.shape[-1]
   pad = cfg.n_fft // 2
   if t <= pad:
-    raise ValueError(f'audio of {t} samples is too short for a mel '
-                     f'spectrogram with n_fft={cfg.n_fft}; give at least '
-                     f'{pad + 1} samples.')
+    raise errors.UserError(f'audio of {t} samples is too short for a mel '
+                           f'spectrogram with n_fft={cfg.n_fft}; give at least '
+                           f'{pad + 1} samples.')
   frames = t // cfg.hop_length
   padded = jnp.pad(wave_BxT, ((0, 0), (pad, pad)), mode='reflect')
   idx_FxN = (np.arange(frames)[:, None] * cfg.hop_length +

@@ -24,6 +24,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from wavernn_jax import errors
 from wavernn_jax import lpc
 from wavernn_jax import mel as mel_lib
 from wavernn_jax import pitch as pitch_lib
@@ -72,33 +73,38 @@ class ModelConfig:
 
   def __post_init__(self):
     if self.hidden <= 0 or self.hidden % 2:
-      raise ValueError(f'hidden={self.hidden} must be a positive even number '
-                       '(split into coarse and fine halves); e.g. hidden=896.')
+      raise errors.UserError(
+          f'hidden={self.hidden} must be a positive even number '
+          '(split into coarse and fine halves); e.g. hidden=896.')
     if self.cond_kernel % 2 == 0 or self.cond_kernel <= 0:
-      raise ValueError(f'cond_kernel={self.cond_kernel} must be odd.')
+      raise errors.UserError(f'cond_kernel={self.cond_kernel} must be odd.')
     if self.upsample not in UPSAMPLERS:
-      raise ValueError(f'upsample={self.upsample!r} is unknown; use one of '
-                       f'{UPSAMPLERS}.')
+      raise errors.UserError(
+          f'upsample={self.upsample!r} is unknown; use one of '
+          f'{UPSAMPLERS}.')
     if not 0.0 <= self.emphasis < 1.0:
-      raise ValueError(f'emphasis={self.emphasis} must be in [0, 1) '
-                       '(0: off; LPCNet uses 0.85).')
+      raise errors.UserError(f'emphasis={self.emphasis} must be in [0, 1) '
+                             '(0: off; LPCNet uses 0.85).')
     if self.matmul_dtype not in ('float32', 'bfloat16'):
-      raise ValueError(f'matmul_dtype={self.matmul_dtype!r} is unknown; use '
-                       'float32 or bfloat16.')
+      raise errors.UserError(
+          f'matmul_dtype={self.matmul_dtype!r} is unknown; use '
+          'float32 or bfloat16.')
     if not 0 <= self.lpc_order <= 32:
-      raise ValueError(f'lpc_order={self.lpc_order} must be in [0, 32] '
-                       '(0: off; LPCNet uses 16).')
+      raise errors.UserError(f'lpc_order={self.lpc_order} must be in [0, 32] '
+                             '(0: off; LPCNet uses 16).')
     if self.lpc_order and (not self.conditional or self.mulaw
                            or self.mel is None):
-      raise ValueError('lpc_order > 0 computes the LPC from the mel: it '
-                       'needs conditional=True, mulaw=False and the mel '
-                       'config (ModelConfig.from_config).')
+      raise errors.UserError('lpc_order > 0 computes the LPC from the mel: it '
+                             'needs conditional=True, mulaw=False and the mel '
+                             'config (ModelConfig.from_config).')
     if self.pitch and (not self.conditional or self.mel is None):
-      raise ValueError('pitch=True computes pitch features from the mel: it '
-                       'needs conditional=True and the mel config '
-                       '(ModelConfig.from_config).')
+      raise errors.UserError(
+          'pitch=True computes pitch features from the mel: it '
+          'needs conditional=True and the mel config '
+          '(ModelConfig.from_config).')
     if self.cond_res_blocks < 0:
-      raise ValueError(f'cond_res_blocks={self.cond_res_blocks} must be >= 0.')
+      raise errors.UserError(
+          f'cond_res_blocks={self.cond_res_blocks} must be >= 0.')
 
   @property
   def cond_radius(self) -> int:

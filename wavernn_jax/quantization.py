@@ -54,10 +54,22 @@ def to_float(audio):
 # ------------------------------------------------------------ pre-emphasis --
 # Integer pre-emphasis e_t = x_t - round(alpha x_{t-1}) (x_{-1} = 0), the
 # signal the model predicts with `emphasis` = alpha > 0 (noise shaping, as
-# LPCNet). Both directions round the same float32 product, so on audio whose
-# e_t fits in int16 the map is a bijection of int16 sequences: de-emphasis
-# returns x exactly, and the NLL of e equals the NLL of x under the model
-# the sampler draws from. Values past the int16 range are clipped.
+# LPCNet). Both directions round the same float32 product and wrap the sum
+# modulo 2^16 into int16 (`wrap`), so the map is a bijection of int16
+# sequences on every input, full scale and clipping audio included:
+# de-emphasis returns x exactly, and the NLL of e equals the NLL of x under
+# the model the sampler draws from. (A clip instead of the wrap breaks
+# this: x and x' past full scale give the same e.)
+
+
+def wrap(v):
+  """int32 values modulo 2^16 into [-32768, 32767] (int32).
+
+  The one rule both directions of pre-emphasis and of the LPC residual
+  use: for a fixed prediction p, x -> wrap(x - p) and e -> wrap(e + p) are
+  inverse permutations of the int16 range.
+  """
+  return ((v + 32768) & 0xFFFF) - 32768
 
 
 def _predict(x, alpha):
@@ -65,17 +77,17 @@ def _predict(x, alpha):
 
 
 def emphasise(audio_BxT, alpha: float):
-  """int16 [..., T] audio -> its integer pre-emphasis (int16, clipped)."""
+  """int16 [..., T] audio -> its integer pre-emphasis (int16, `wrap`ped)."""
   x = audio_BxT.astype(jnp.int32)
   prev = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(1, 0)])[..., :-1]
-  return jnp.clip(x - _predict(prev, alpha), -32768, 32767).astype(jnp.int16)
+  return wrap(x - _predict(prev, alpha)).astype(jnp.int16)
 
 
 _DEEMPHASIS_BUCKET = 16384  # samples; lengths are padded to a multiple.
 
 
 def deemphasise(emph_BxT, alpha: float):
-  """Inverse of `emphasise`: x_t = e_t + round(alpha x_{t-1}), clipped.
+  """Inverse of `emphasise`: x_t = wrap(e_t + round(alpha x_{t-1})).
 
   A sequential scan; inputs are zero-padded at the end to a multiple of
   `_DEEMPHASIS_BUCKET` samples (padding never changes earlier outputs), so
@@ -91,8 +103,7 @@ def deemphasise(emph_BxT, alpha: float):
 @functools.partial(jax.jit, static_argnums=(1,))
 def _deemphasise(emph_BxT, alpha: float):
   def step(prev_B, e_B):
-    x_B = jnp.clip(e_B.astype(jnp.int32) + _predict(prev_B, alpha), -32768,
-                   32767)
+    x_B = wrap(e_B.astype(jnp.int32) + _predict(prev_B, alpha))
     return x_B, x_B
   e_TxB = jnp.moveaxis(jnp.asarray(emph_BxT), -1, 0)
   _, x_TxB = jax.lax.scan(step, jnp.zeros(e_TxB.shape[1:], jnp.int32), e_TxB)

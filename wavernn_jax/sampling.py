@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from wavernn_jax import errors
 from wavernn_jax import lpc
 from wavernn_jax import model
 from wavernn_jax import quantization
@@ -147,8 +148,9 @@ def crossfade_weights(target: int, overlap: int, hop: int) -> np.ndarray:
   fade_out = 1.0 - fade_in
   core = np.ones(target * hop - 2 * o) if target * hop >= 2 * o else None
   if core is None:
-    raise ValueError(f'fold target ({target} frames) must be at least twice '
-                     f'the overlap ({overlap} frames); raise the target.')
+    raise errors.UserError(f'fold target ({target} frames) must be at least '
+                           f'twice the overlap ({overlap} frames); raise the '
+                           'target.')
   return np.concatenate([fade_in, core, fade_out]).astype(np.float32)
 
 

@@ -28,6 +28,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from wavernn_jax import errors
+
 # sparsity.train_kernel: how training multiplies by the pruned R
 # (sparse_training.py): block-sparse once sparse enough, always, or never.
 TRAIN_KERNELS = ('auto', 'sparse', 'dense')
@@ -69,8 +71,9 @@ def parse_block(text: str) -> tuple[int, int]:
   """'16x1' -> (16, 1); raises ValueError with the expected format."""
   parts = str(text).lower().split('x')
   if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
-    raise ValueError(f'block={text!r} must be BHxBW with positive integers, '
-                     'e.g. 16x1, 4x4, 1x16 or 1x1.')
+    raise errors.UserError(
+        f'block={text!r} must be BHxBW with positive integers, '
+        'e.g. 16x1, 4x4, 1x16 or 1x1.')
   return int(parts[0]), int(parts[1])
 
 
@@ -101,53 +104,59 @@ def check_config(config) -> None:
   names = [n.strip() for n in s.matrices.split(',') if n.strip()]
   for n in names:
     if n not in MATRICES:
-      raise ValueError(f'sparsity.matrices has {n!r}; prunable matrices are '
-                       f'{sorted(MATRICES)} (biases, inputs and the '
-                       'conditioner are never pruned).')
+      raise errors.UserError(
+          f'sparsity.matrices has {n!r}; prunable matrices are '
+          f'{sorted(MATRICES)} (biases, inputs and the '
+          'conditioner are never pruned).')
   if not names:
-    raise ValueError('sparsity.matrices is empty; e.g. R_u,R_r,R_e.')
+    raise errors.UserError('sparsity.matrices is empty; e.g. R_u,R_r,R_e.')
   try:
     specs = specs_from_config(config)
   except ValueError as e:
-    raise ValueError(f'sparsity: {e}') from None
+    raise errors.UserError(f'sparsity: {e}') from None
   for item in filter(None, (x.strip() for x in s.targets.split(','))):
     if item.partition('=')[0].strip() not in names:
-      raise ValueError(f'sparsity.targets has {item!r}, but only '
-                       f'{names} are pruned (sparsity.matrices).')
+      raise errors.UserError(f'sparsity.targets has {item!r}, but only '
+                             f'{names} are pruned (sparsity.matrices).')
   check_specs(specs, hidden)
   for key in ('ramp_steps', 'update_every'):
     if s[key] <= 0:
-      raise ValueError(f'sparsity.{key}={s[key]} must be > 0 (steps).')
+      raise errors.UserError(f'sparsity.{key}={s[key]} must be > 0 (steps).')
   if s.start_step < 0:
-    raise ValueError(f'sparsity.start_step={s.start_step} must be >= 0.')
+    raise errors.UserError(f'sparsity.start_step={s.start_step} must be >= 0.')
   kernel = s.get('train_kernel', 'auto')
   if kernel not in TRAIN_KERNELS:
-    raise ValueError(f'sparsity.train_kernel={kernel!r} is unknown; use one '
-                     f'of {TRAIN_KERNELS}.')
+    raise errors.UserError(
+        f'sparsity.train_kernel={kernel!r} is unknown; use one '
+        f'of {TRAIN_KERNELS}.')
   density = s.get('train_kernel_density', 0.0)
   if not 0.0 <= density <= 1.0:
-    raise ValueError(f'sparsity.train_kernel_density={density} must be in '
-                     '[0, 1] (0: the defaults of sparse_training.py).')
+    raise errors.UserError(
+        f'sparsity.train_kernel_density={density} must be in '
+        '[0, 1] (0: the defaults of sparse_training.py).')
   if kernel == 'sparse' and not any(n.startswith('R_') for n in names):
-    raise ValueError('sparsity.train_kernel=sparse multiplies by a pruned R; '
-                     'add R_u,R_r,R_e to sparsity.matrices or use auto.')
+    raise errors.UserError(
+        'sparsity.train_kernel=sparse multiplies by a pruned R; '
+        'add R_u,R_r,R_e to sparsity.matrices or use auto.')
 
 
 def check_specs(specs, hidden: int) -> None:
   """Raises ValueError (one line) on a bad target, name or block."""
   for sp in specs:
     if sp.name not in MATRICES:
-      raise ValueError(f'{sp.name!r} is not prunable; use names of '
-                       f'{sorted(MATRICES)}.')
+      raise errors.UserError(f'{sp.name!r} is not prunable; use names of '
+                             f'{sorted(MATRICES)}.')
     if not 0.0 <= sp.target < 1.0:
-      raise ValueError(f'sparsity target {sp.target} of {sp.name} must be in '
-                       '[0, 1), e.g. 0.96.')
+      raise errors.UserError(
+          f'sparsity target {sp.target} of {sp.name} must be in '
+          '[0, 1), e.g. 0.96.')
     out, inp = paper_shape(sp.name, hidden)
     bh, bw = sp.block
     if out % bh or inp % bw:
-      raise ValueError(f'block {bh}x{bw} does not tile {sp.name} of shape '
-                       f'[{out}, {inp}] (outputs x inputs) at hidden={hidden}; '
-                       'pick a block (or hidden) that divides it.')
+      raise errors.UserError(
+          f'block {bh}x{bw} does not tile {sp.name} of shape '
+          f'[{out}, {inp}] (outputs x inputs) at hidden={hidden}; '
+          'pick a block (or hidden) that divides it.')
 
 
 def schedule_from_config(config) -> Schedule:
@@ -356,10 +365,11 @@ def hidden_for_budget(nonzero: int, sparsity: float,
   `hidden_for_budget(cell_nonzero(896, 0.0), 0.96)`.
   """
   if not 0.0 <= sparsity < 1.0:
-    raise ValueError(f'sparsity={sparsity} must be in [0, 1).')
+    raise errors.UserError(f'sparsity={sparsity} must be in [0, 1).')
   if cell_nonzero(multiple, sparsity, matrices) > nonzero:
-    raise ValueError(f'a budget of {nonzero} non-zero weights is below the '
-                     f'smallest cell (H={multiple}).')
+    raise errors.UserError(
+        f'a budget of {nonzero} non-zero weights is below the '
+        f'smallest cell (H={multiple}).')
   lo, hi = multiple, multiple
   while cell_nonzero(hi, sparsity, matrices) <= nonzero:
     lo, hi = hi, hi * 2

@@ -36,6 +36,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from wavernn_jax import errors
 from wavernn_jax import model
 from wavernn_jax import quantization
 
@@ -68,25 +69,27 @@ class SubscaleConfig:
 
   def __post_init__(self):
     if self.batch_factor < 1:
-      raise ValueError(f'subscale.batch_factor={self.batch_factor} must be '
-                       '>= 1; the paper uses 16.')
+      raise errors.UserError(
+          f'subscale.batch_factor={self.batch_factor} must be '
+          '>= 1; the paper uses 16.')
     if self.horizon < 0:
-      raise ValueError(f'subscale.horizon={self.horizon} must be >= 0 folded '
-                       'samples; the paper uses 64 or 128.')
+      raise errors.UserError(
+          f'subscale.horizon={self.horizon} must be >= 0 folded '
+          'samples; the paper uses 64 or 128.')
     if self.channels < 1 or self.kernel < 1 or not self.dilations or min(
         self.dilations) < 1:
-      raise ValueError(
+      raise errors.UserError(
           f'subscale.channels={self.channels}, kernel={self.kernel} and '
           f'dilations={self.dilations} must be positive (and at least one '
           'dilation); e.g. channels=16, kernel=2, dilations=(1, 2, 4, 8).')
     if self.left_input and not 1 <= self.left_samples < max(
         self.batch_factor, 2):
-      raise ValueError(
+      raise errors.UserError(
           f'subscale.left_samples={self.left_samples} must be in [1, '
           f'batch_factor - 1 = {self.batch_factor - 1}]: sub-tensor s has '
           'only s samples of its own column before it; e.g. left_samples=1.')
     if self.receptive_field < self.horizon:
-      raise ValueError(
+      raise errors.UserError(
           f'subscale.dilations={tuple(self.dilations)} with kernel='
           f'{self.kernel} reach {self.receptive_field} folded samples back '
           f'from the horizon ({self.horizon}), so the context net never sees '

@@ -19,6 +19,7 @@ import jax
 import ml_collections
 import numpy as np
 
+from wavernn_jax import errors
 from wavernn_jax import evaluate
 from wavernn_jax import history
 from wavernn_jax import input_pipeline
@@ -46,9 +47,10 @@ def load_points(config_path: str, config) -> list[dict]:
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   if not hasattr(module, 'sweep'):
-    raise ValueError(f'{config_path} has no sweep() function; --sweep needs '
-                     'an experiment file with one (e.g. '
-                     'experiments/configs/sparse_vs_dense.py).')
+    raise errors.UserError(
+        f'{config_path} has no sweep() function; --sweep needs '
+        'an experiment file with one (e.g. '
+        'experiments/configs/sparse_vs_dense.py).')
   return module.sweep(config)
 
 
@@ -134,8 +136,9 @@ def run(config, points: list[dict], workdir: str,
         index: int | None = None) -> list[dict]:
   """Runs all points (or only points[index]), skipping finished ones."""
   if index is not None and not 0 <= index < len(points):
-    raise ValueError(f'--sweep_index={index} is out of range: this sweep has '
-                     f'{len(points)} points (0..{len(points) - 1}).')
+    raise errors.UserError(
+        f'--sweep_index={index} is out of range: this sweep has '
+        f'{len(points)} points (0..{len(points) - 1}).')
   chosen = [points[index]] if index is not None else points
   results, t0 = [], time.time()
   for i, point in enumerate(chosen):
@@ -165,8 +168,8 @@ def collect(workdir: str) -> list[dict]:
       with open(path) as f:
         rows.append(json.load(f))
   if not rows:
-    raise ValueError(f'no finished sweep points (*/{RESULT_FILE}) in '
-                     f'{workdir}; run the sweep first with --sweep.')
+    raise errors.UserError(f'no finished sweep points (*/{RESULT_FILE}) in '
+                           f'{workdir}; run the sweep first with --sweep.')
   if _is_recipes(rows):  # Best held-out NLL first.
     return sorted(rows, key=lambda r: r['nll_bits_per_sample'])
   return sorted(rows, key=lambda r: (r.get('budget') or 0, r['sparsity'],

@@ -26,6 +26,7 @@ from tensorboardX import SummaryWriter
 from wavernn_jax import checkpoint
 from wavernn_jax import config_checks
 from wavernn_jax import distributed
+from wavernn_jax import errors
 from wavernn_jax import history
 from wavernn_jax import input_pipeline
 from wavernn_jax import mel as mel_lib
@@ -317,8 +318,8 @@ def train_and_evaluate(config, workdir: str) -> dict:
   replicated = NamedSharding(mesh, P())
   batch_sharding = NamedSharding(mesh, P('data'))
   if config.data.batch_size % jax.device_count():
-    raise ValueError(f'data.batch_size={config.data.batch_size} must be '
-                     f'divisible by the {jax.device_count()} devices.')
+    raise errors.UserError(f'data.batch_size={config.data.batch_size} must be '
+                           f'divisible by the {jax.device_count()} devices.')
 
   def init_state(key):
     params = vocoder_lib.init_params(config, key)

@@ -18,6 +18,7 @@ import ml_collections
 import numpy as np
 
 from wavernn_jax import checkpoint
+from wavernn_jax import errors
 from wavernn_jax import mel as mel_lib
 from wavernn_jax import model as model_lib
 from wavernn_jax import quantization
@@ -51,8 +52,24 @@ def chunk_frames(frames: int) -> list[int]:
   return sizes
 
 
-class InputError(ValueError):
+class InputError(errors.UserError):
   """Audio or mel given to the vocoder has the wrong shape, dtype or values."""
+
+
+def _check_fold(target_frames, overlap_frames) -> None:
+  """`generate(fold=True)`'s segment sizes, checked before any sampling."""
+  for name, value, low in (('target_frames', target_frames, 1),
+                           ('overlap_frames', overlap_frames, 0)):
+    if (isinstance(value, bool) or not isinstance(value, (int, np.integer))
+        or value < low):
+      raise InputError(f'{name}={value!r} must be an integer >= {low}; '
+                       'e.g. target_frames=100, overlap_frames=8.')
+  if target_frames < 2 * overlap_frames:
+    raise InputError(
+        f'target_frames={target_frames} must be at least twice '
+        f'overlap_frames={overlap_frames} (the cross-fade needs both '
+        'overlaps inside one segment); raise target_frames or lower '
+        'overlap_frames.')
 
 
 def mel_config(config) -> mel_lib.MelConfig:
@@ -247,6 +264,8 @@ class Vocoder:
     """
     if not temperature > 0:
       raise InputError(f'temperature={temperature} must be > 0.')
+    if fold:
+      _check_fold(target_frames, overlap_frames)
     if self.model_config.conditional:
       mel = self._check_mel(mel)
       b, frames = mel.shape[:2]
@@ -254,10 +273,11 @@ class Vocoder:
       if not num_samples or num_samples <= 0:
         raise InputError('an unconditional model needs num_samples > 0.')
       b, frames = batch_size, -(-num_samples // self.hop_length)
+    if fold and b != 1:
+      raise InputError(f'fold=True takes one utterance, got a batch of {b}; '
+                       'generate the others in their own calls.')
     xin = _conditioning(self.net, b, frames, self.params, mel)
     if fold:
-      if b != 1:
-        raise InputError(f'fold=True takes one utterance, got a batch of {b}.')
       segs = sampling.fold(xin, target_frames, overlap_frames)
       audio, lp = self._sample(segs, seed, temperature, progress)
       unfold = functools.partial(sampling.unfold, target=target_frames,

@@ -42,6 +42,8 @@ import tensorflow_datasets as tfds
 
 import data
 
+from wavernn_jax import errors
+
 AUDIO_EXTENSIONS = ('.wav', '.flac', '.ogg')
 METADATA_FILE = 'metadata.csv'  # marks the LJSpeech layout
 SAMPLE_RATES = (16000, 22050, 24000)  # Hz, one BuilderConfig each
@@ -127,7 +129,7 @@ def list_audio(folder: str) -> list[data.Utterance]:
       utt_id = os.path.relpath(os.path.join(root, stem), folder).replace(
           os.sep, '/')
       if utt_id in utterances:
-        raise ValueError(
+        raise errors.UserError(
             f'{path} and {utterances[utt_id].path} both give utterance id '
             f'{utt_id!r}; keep one of them')
       utterances[utt_id] = data.Utterance(utt_id, path, '')

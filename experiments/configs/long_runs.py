@@ -22,6 +22,12 @@ Runs (command chain, cost so far, scores: docs/RESULTS.md):
                   5.9 s dense) starts after ~35 steps.
   sparse896_z97   The same at 97 % (~95,000 non-zero): the faster sampler,
                   at fewer weights.
+  sparse896_z95_distill  sparse896_z95 distilled from
+                  pretrained/dense384_lpc_pitch_v2: loss 0.5 NLL + 0.5 CE
+                  against the teacher's teacher-forced coarse and fine
+                  distributions (train.distill_from), the arm that tells
+                  whether what the dense model learned is worth its
+                  forward pass at equal CPU.
 
 Both feed the previous bytes as scalars (model.embed_inputs=False), as the
 paper and the equal-non-zero pair do: the embedding tables (1.7 M weights
@@ -52,6 +58,11 @@ RUNS = {
                       _FLAGSHIP_PRUNING),
     'sparse896_z97': ('variant=sparse,hidden=896,sparsity=0.97,block=16x1',
                       _FLAGSHIP_PRUNING),
+    'sparse896_z95_distill': (
+        'variant=sparse,hidden=896,sparsity=0.95,block=16x1',
+        _FLAGSHIP_PRUNING,
+        dict(distill_from='pretrained/dense384_lpc_pitch_v2',
+             distill_weight=0.5)),
 }
 
 
@@ -60,11 +71,12 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
   if name not in RUNS:
     raise ValueError(f'long run {name!r} is unknown; use one of '
                      f'{sorted(RUNS)} (experiments/configs/long_runs.py).')
-  base, pruning = RUNS[name]
+  base, pruning, *train = RUNS[name]
   c = wavernn.get_config(f'{base},steps=200000')
   c.data.batch_size = 8
   c.model.update(emphasis=0.85, embed_inputs=False, lpc_order=16, pitch=True)
   c.train.update(ema_decay=0.999, max_seconds=0.0, log_every=100,
                  eval_every=1000, ckpt_every=500)
   c.sparsity.update(pruning)
+  c.train.update(*train)
   return c
