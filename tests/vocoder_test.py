@@ -154,3 +154,15 @@ def test_bad_audio_is_refused(voc):
     voc.log_prob(np.zeros((1, 128), np.int16), np.zeros((1, 3, 16)))
   with pytest.raises(vocoder_lib.InputError, match='temperature'):
     voc.generate(_mel(voc), temperature=0.0)
+
+
+@pytest.mark.parametrize('target, overlap, match', [
+    (0, 0, 'target_frames=0'), (4, -1, 'overlap_frames=-1'),
+    (2.5, 1, 'target_frames=2.5'), (4, 3, 'at least twice')])
+def test_bad_fold_sizes_are_refused_before_sampling(voc, monkeypatch, target,
+                                                    overlap, match):
+  monkeypatch.setattr(vocoder_lib.Vocoder, '_sample', None)  # Never reached.
+  with pytest.raises(vocoder_lib.InputError, match=match) as e:
+    voc.generate(_mel(voc), fold=True, target_frames=target,
+                 overlap_frames=overlap)
+  assert '\n' not in str(e.value)

@@ -86,27 +86,31 @@ def emphasise(audio_BxT, alpha: float):
 _DEEMPHASIS_BUCKET = 16384  # samples; lengths are padded to a multiple.
 
 
-def deemphasise(emph_BxT, alpha: float):
+def deemphasise(emph_BxT, alpha: float, prev=None):
   """Inverse of `emphasise`: x_t = wrap(e_t + round(alpha x_{t-1})).
 
-  A sequential scan; inputs are zero-padded at the end to a multiple of
-  `_DEEMPHASIS_BUCKET` samples (padding never changes earlier outputs), so
-  utterances of any length share a few compiled programs.
+  A sequential scan from x_{-1} = `prev` (the batch's previous samples, as
+  when a stream continues; None: 0); inputs are zero-padded at the end to a
+  multiple of `_DEEMPHASIS_BUCKET` samples (padding never changes earlier
+  outputs), so utterances of any length share a few compiled programs.
   """
   emph_BxT = jnp.asarray(emph_BxT)
   t = emph_BxT.shape[-1]
   padded = -(-max(t, 1) // _DEEMPHASIS_BUCKET) * _DEEMPHASIS_BUCKET
   pad = [(0, 0)] * (emph_BxT.ndim - 1) + [(0, padded - t)]
-  return _deemphasise(jnp.pad(emph_BxT, pad), float(alpha))[..., :t]
+  if prev is None:
+    prev = jnp.zeros(emph_BxT.shape[:-1], jnp.int32)
+  return _deemphasise(jnp.pad(emph_BxT, pad), float(alpha),
+                      jnp.asarray(prev, jnp.int32))[..., :t]
 
 
 @functools.partial(jax.jit, static_argnums=(1,))
-def _deemphasise(emph_BxT, alpha: float):
+def _deemphasise(emph_BxT, alpha: float, prev_B):
   def step(prev_B, e_B):
     x_B = wrap(e_B.astype(jnp.int32) + _predict(prev_B, alpha))
     return x_B, x_B
   e_TxB = jnp.moveaxis(jnp.asarray(emph_BxT), -1, 0)
-  _, x_TxB = jax.lax.scan(step, jnp.zeros(e_TxB.shape[1:], jnp.int32), e_TxB)
+  _, x_TxB = jax.lax.scan(step, prev_B, e_TxB)
   return jnp.moveaxis(x_TxB, 0, -1).astype(jnp.int16)
 
 

@@ -288,6 +288,24 @@ class Vocoder:
       return audio, unfold(lp)
     return self._sample(xin, seed, temperature, progress)
 
+  def stream(self, chunks, seed: int = 0, temperature: float = 1.0):
+    """Vocodes mel frames as they arrive (`streaming.py`).
+
+    Args:
+      chunks: an iterable of log-mel chunks, each float [n, n_mels] with
+        n >= 1 (e.g. an acoustic model's output, frame by frame).
+      seed: PRNG seed of the draws, as `generate`'s.
+      temperature: > 0, as `generate`'s.
+
+    Yields:
+      int16 audio [m * hop_length] as soon as the conditioning's look-ahead
+      (`streaming.lookahead_frames`) allows; the concatenation equals
+      `generate(mel, seed, temperature)[0][0]` for the whole mel, bit for
+      bit, for any chunking.
+    """
+    from wavernn_jax import streaming  # pylint: disable=g-import-not-at-top
+    return streaming.stream(self, chunks, seed, temperature)
+
   def _sample(self, xin_BxFxG, seed, temperature, progress=None):
     """Samples every row; decoded from mu-law and de-emphasised as modelled."""
     audio, lp = self._sample_rows(xin_BxFxG, seed, temperature, progress)

@@ -1,0 +1,150 @@
+"""Streaming synthesis: mel frames in as they arrive, int16 audio out.
+
+`Vocoder.stream(chunks)` takes an iterable of mel chunks ([n, n_mels] float
+arrays, any n >= 1) and yields 1-D int16 audio as soon as the conditioning
+allows: frame k's input terms depend on mel frames k - radius .. k + radius
+(radius = cond_layers * (cond_kernel // 2), one more ahead with
+upsample='linear'; LPC and pitch are per frame), so after a chunk arrives
+every frame up to `received - lookahead_frames(config)` is final and is
+sampled; the rest follows with the next chunk, or when the iterable ends.
+
+What is carried across chunks: the cell state, the previous sample's bytes
+and the LPC history (the sampler's carry), the last de-emphasised sample,
+and the mel frames that later frames still need as context. Draws depend
+on the frame index only (`sampling.sample`), so with the same seed the
+concatenated stream is `generate`'s output bit for bit, whatever the
+chunking (`tests/streaming_test.py`).
+
+Compiles: frames are sampled in pieces of power-of-two sizes (at most 8
+sampler programs, 128 frames down to 1) and the conditioning windows are
+padded to power-of-two lengths, so a stream of any chunking reuses a few
+programs; the first chunk of a new shape compiles (the persistent cache of
+`compile_cache.py` keeps them across processes).
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from wavernn_jax import quantization
+from wavernn_jax import sampling
+from wavernn_jax import sparse_sampling
+
+MAX_PIECE = 128  # frames per sampler call (as generate's chunks).
+MIN_WINDOW = 16  # shortest padded conditioning window (frames).
+
+
+def radius_frames(model_config) -> int:
+  """Mel frames on each side that one frame's conditioning reads."""
+  if not model_config.conditional:
+    return 0
+  return model_config.cond_layers * (model_config.cond_kernel // 2)
+
+
+def lookahead_frames(model_config) -> int:
+  """Frames after frame k that must have arrived before k is sampled."""
+  linear = 1 if model_config.upsample == 'linear' else 0
+  return radius_frames(model_config) + linear
+
+
+def pieces(n: int) -> list[int]:
+  """`n` frames as sampler calls of MAX_PIECE, then powers of two."""
+  sizes = [MAX_PIECE] * (n // MAX_PIECE)
+  rest, size = n % MAX_PIECE, MAX_PIECE
+  while rest:
+    if rest >= size:
+      sizes.append(size)
+      rest -= size
+    size //= 2
+  return sizes
+
+
+def _padded_length(n: int) -> int:
+  return max(MIN_WINDOW, 1 << (n - 1).bit_length())
+
+
+def stream(voc, chunks, seed: int = 0, temperature: float = 1.0):
+  """Yields int16 [n * hop] audio for the mel chunks of one utterance.
+
+  See the module docstring; `Vocoder.stream` is the user's entry point.
+  """
+  # pylint: disable=g-import-not-at-top,protected-access
+  from wavernn_jax import vocoder as vocoder_lib
+  cfg = voc.model_config
+  if voc.config.get('variant') == 'subscale':
+    raise vocoder_lib.InputError(
+        'stream() runs the dense or sparse WaveRNN; a Subscale model samples '
+        'a whole utterance at once: use generate().')
+  if not cfg.conditional:
+    raise vocoder_lib.InputError(
+        'stream() needs a conditional model (mel frames in); an '
+        'unconditional one generates with generate(num_samples=...).')
+  if not temperature > 0:
+    raise vocoder_lib.InputError(f'temperature={temperature} must be > 0.')
+  hop, radius, look = voc.hop_length, radius_frames(cfg), lookahead_frames(cfg)
+  w = sparse_sampling.sampler_weights(
+      vocoder_lib._weights(voc.net, voc.params), voc.pruned_specs(),
+      voc.sparse_kernel, voc.sparse_dtype)
+  key, temp = jax.random.key(seed), jnp.float32(temperature)
+  carry = sampling.initial_carry(1, cfg.hidden, cfg.lpc_order)
+  alpha = float(cfg.emphasis)
+  prev = np.zeros((1,), np.int32)  # The last de-emphasised sample.
+  mel = np.zeros((0, voc.n_mels), np.float32)
+  base = 0  # Utterance index of mel[0] (older frames are dropped).
+  emitted = received = 0
+
+  def emit(upto: int, final: bool):
+    nonlocal carry, prev, mel, base, emitted
+    lo = max(0, emitted - radius)
+    window = mel[lo - base:received - base]
+    n = len(window)
+    if not final:  # Padding on the right only reaches frames >= upto.
+      window = np.pad(window, ((0, _padded_length(n) - n), (0, 0)))
+    xin = vocoder_lib._conditioning(voc.net, 1, len(window), voc.params,
+                                    window[None])
+    xin = xin[:, emitted - lo:upto - lo]
+    audio, start = [], 0
+    for size in pieces(upto - emitted):
+      a, _, carry = sampling.sample(w, xin[:, start:start + size], key, temp,
+                                    hop, carry, emitted + start)
+      audio.append(np.asarray(a))
+      start += size
+    audio = np.concatenate(audio, 1)
+    if cfg.mulaw:
+      audio = np.asarray(quantization.mulaw_decode(audio))
+    if alpha:
+      audio = np.asarray(quantization.deemphasise(audio, alpha, prev))
+      prev = audio[:, -1].astype(np.int32)
+    emitted = upto
+    keep = max(0, emitted - radius)  # Context the next window still reads.
+    mel, base = mel[keep - base:], keep
+    return audio[0]
+
+  for chunk in chunks:
+    chunk = _check_chunk(voc, chunk, received)
+    mel = np.concatenate([mel, chunk])
+    received += len(chunk)
+    if received - look > emitted:
+      yield emit(received - look, final=False)
+  if received == 0:
+    raise vocoder_lib.InputError('stream() got no mel frames; pass an '
+                                 'iterable of [n, n_mels] arrays.')
+  if received > emitted:
+    yield emit(received, final=True)
+
+
+def _check_chunk(voc, chunk, received: int) -> np.ndarray:
+  """A chunk as float32 [n, n_mels]; one line naming what is wrong."""
+  from wavernn_jax import vocoder as vocoder_lib  # pylint: disable=g-import-not-at-top
+  chunk = np.asarray(chunk)
+  where = f'mel chunk at frame {received}'
+  if chunk.ndim != 2 or chunk.shape[1] != voc.n_mels or not len(chunk):
+    raise vocoder_lib.InputError(
+        f'{where} has shape {chunk.shape}; give [n, {voc.n_mels}] frames '
+        'with n >= 1 (voc.mel(wave)[0] split along its first axis).')
+  if not np.issubdtype(chunk.dtype, np.floating):
+    raise vocoder_lib.InputError(f'{where} must be float, got {chunk.dtype}.')
+  if not np.isfinite(chunk).all():
+    raise vocoder_lib.InputError(f'{where} has NaN or infinite values; '
+                                 'recompute it from clean audio.')
+  return chunk.astype(np.float32)
