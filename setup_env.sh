@@ -23,7 +23,7 @@ pip_install() {
   grep -v '^WARNING: Location' "$log" >&2 || true
   rm -f "$log"
 }
-if ! .venv/bin/python -c 'import wavernn_jax, jax, flax, librosa, pytest' 2>/dev/null \
+if ! .venv/bin/python -c 'import wavernn_jax, jax, flax, librosa, pytest, xdist' 2>/dev/null \
    || [ setup.cfg -nt .venv/.installed ] || [ requirements.lock -nt .venv/.installed ]; then
   .venv/bin/pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
   lock_python=$(sed -n 's/^#.*--python-version \([0-9.]*\).*/\1/p' requirements.lock | head -n 1)
@@ -36,7 +36,7 @@ if ! .venv/bin/python -c 'import wavernn_jax, jax, flax, librosa, pytest' 2>/dev
       "installing the newest versions setup.cfg allows instead (README, \"Pinned versions\")" >&2
     pip_install -e '.[test]'
   fi
-  .venv/bin/python -c 'import wavernn_jax, jax, flax, librosa, pytest'
+  .venv/bin/python -c 'import wavernn_jax, jax, flax, librosa, pytest, xdist'
   touch .venv/.installed
 fi
 if [ "${1:-}" = "--corpus" ]; then

@@ -20,16 +20,24 @@ Runs (command chain, cost so far, scores: docs/RESULTS.md):
                   weights), pruned from step 0 over 300 steps so that the
                   block-sparse step (0.9 s at 95 % on an AVX2 core, against
                   5.9 s dense) starts after ~35 steps.
-  sparse896_z97   The same at 97 % (~95,000 non-zero): the faster sampler,
-                  at fewer weights.
+                  The chosen recipe: resumed from runs/sparse896_z95/
+                  (step 10,949, 8,076 CPU-s, validation 8.737 / Polyak
+                  8.713 bits; 0.62 CPU-s per step on an AVX-512 core).
+  sparse896_z97   The same at 97 % (~95,000 non-zero). Concluded after
+                  1,778 CPU-s: 0.02 bit behind 95 % at equal CPU and no
+                  cheaper to train (checkpoint in git history).
   sparse896_z95_distill  sparse896_z95 distilled from
                   pretrained/dense384_lpc_pitch_v2: loss 0.5 NLL + 0.5 CE
                   against the teacher's teacher-forced coarse and fine
-                  distributions (train.distill_from), the arm that tells
-                  whether what the dense model learned is worth its
-                  forward pass at equal CPU.
+                  distributions (train.distill_from). Concluded after
+                  6,000 CPU-s (7,883 steps, 8.739 Polyak): ahead at equal
+                  steps by 0.08 bit early and 0.01 at the end, but 1.17x
+                  the CPU per step, so no better at equal CPU.
 
-Both feed the previous bytes as scalars (model.embed_inputs=False), as the
+Expected curves and the speed of the chosen run: docs/RESULTS.md, "A large
+sparse model that is also real time".
+
+All three feed the previous bytes as scalars (model.embed_inputs=False), as the
 paper and the equal-non-zero pair do: the embedding tables (1.7 M weights
 at H = 896, ten times the cell's non-zeros) cost 70 % of the sparse sampling
 step on this code path (docs/RESULTS.md "Sampling speed").
