@@ -4,7 +4,8 @@
 # Idempotent: a second run only checks what is there, and reinstalls when
 # setup.cfg or requirements.lock is newer than the last install.
 # With --corpus it also installs the default corpus (Debian's Asterisk
-# prompts, ~13 MB) if missing.
+# prompts, ~13 MB) if missing; with --render, Debian's chromium (the
+# listening page's render check in the tests; about a minute).
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ ! -x .venv/bin/python ]; then
@@ -39,17 +40,32 @@ if ! .venv/bin/python -c 'import wavernn_jax, jax, flax, librosa, pytest, xdist'
   .venv/bin/python -c 'import wavernn_jax, jax, flax, librosa, pytest, xdist'
   touch .venv/.installed
 fi
-if [ "${1:-}" = "--corpus" ]; then
-  pkgs="asterisk-core-sounds-en-g722 asterisk-core-sounds-en"
-  if [ ! -d /usr/share/asterisk/sounds/en_US_f_Allison ] \
-     || [ ! -f /usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-      apt-get install -y -q $pkgs >/dev/null 2>&1 \
-        || { apt-get update -q >/dev/null && apt-get install -y -q $pkgs >/dev/null; }
-    else
-      echo "error: the default corpus is missing; install it with:" >&2
-      echo "  sudo apt-get install $pkgs" >&2
-      exit 1
-    fi
+# Debian packages (root, apt-get), installed if missing: $1 is what they
+# are for, the rest the packages.
+apt_install() {
+  local what=$1
+  shift
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q "$@" >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null && apt-get install -y -q "$@" >/dev/null; }
+  else
+    echo "error: $what is missing; install it with:" >&2
+    echo "  sudo apt-get install $*" >&2
+    exit 1
   fi
-fi
+}
+for arg in "$@"; do
+  case "$arg" in
+    --corpus)
+      if [ ! -d /usr/share/asterisk/sounds/en_US_f_Allison ] \
+         || [ ! -f /usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz ]; then
+        apt_install "the default corpus" asterisk-core-sounds-en-g722 asterisk-core-sounds-en
+      fi ;;
+    --render)
+      command -v chromium >/dev/null || apt_install "chromium (the listening page's render check)" chromium ;;
+    *)
+      echo "error: unknown option $arg; use --corpus and/or --render" >&2
+      exit 1 ;;
+  esac
+done

@@ -311,6 +311,79 @@ def test_checkpoint_from_before_a_model_option_existed():
   _one_line(e, 'model.mulaw=False', 'True')
 
 
+@pytest.mark.parametrize('arg, change, words', [
+    ('variant=subscale,preset=tiny', ('subscale', 'left_samples', 1),
+     ('subscale.left_samples=4', '1')),
+    # The same dilations: only the ordering changes, not a shape.
+    ('variant=subscale,preset=tiny', ('subscale', 'horizon', 32),
+     ('subscale.horizon=64', '32')),
+    ('variant=sparse,preset=tiny', ('sparsity', 'block', '4x4'),
+     ('sparsity.block=', "'4x4'")),
+    ('variant=sparse,preset=tiny', ('sparsity', 'matrices', 'R'),
+     ('sparsity.matrices=', "'R'")),
+])
+def test_a_changed_setting_that_gives_weights_another_meaning_is_named(
+    arg, change, words):
+  """Subscale's ordering and the pruning blocks change what the saved
+  weights (and the pruning masks) mean: resuming under them is refused,
+  with the field named."""
+  saved = wavernn.get_config(arg).to_dict()
+  wanted = wavernn.get_config(arg).to_dict()
+  section, key, value = change
+  assert wanted[section][key] != value
+  wanted[section][key] = value
+  with pytest.raises(checkpoint.CheckpointError) as e:
+    checkpoint.check_compatible(saved, wanted)
+  _one_line(e, *words, '--workdir')
+
+
+def test_schedule_changes_and_settings_of_no_effect_still_resume():
+  # A sparse run may prune further on resume (its schedule is not what
+  # the saved weights mean); a dense run ignores its sparsity section.
+  saved = wavernn.get_config('variant=sparse,preset=tiny').to_dict()
+  wanted = wavernn.get_config('variant=sparse,preset=tiny').to_dict()
+  wanted['sparsity'].update(target=0.97, ramp_steps=7, start_step=1)
+  wanted['train'].update(steps=123, learning_rate=1e-4)
+  checkpoint.check_compatible(saved, wanted)
+  dense = wavernn.get_config('preset=tiny').to_dict()
+  other = wavernn.get_config('preset=tiny').to_dict()
+  other['sparsity']['block'] = '4x4'
+  checkpoint.check_compatible(dense, other)
+
+
+def test_resuming_a_changed_model_is_not_called_damage(trained, tmp_path,
+                                                       monkeypatch):
+  """The issue's case: a config change on resume is a config error, never
+  'damaged', and no checkpoint is set aside. With the config check out of
+  the way (a field it does not cover), the shapes still tell."""
+  corpus, workdir = trained
+  run = shutil.copytree(workdir, str(tmp_path / 'run'))
+  from wavernn_jax import train  # pylint: disable=g-import-not-at-top
+  config = tiny_training.config(corpus, **tiny_training.REFERENCE_TRAIN)
+  config.model.hidden = 48
+  with pytest.raises(checkpoint.CheckpointError) as e:
+    train.train_and_evaluate(config, run)
+  _one_line(e, 'model.hidden=32', '48')
+  monkeypatch.setattr(checkpoint, 'MODEL_FIELDS', {})
+  with pytest.raises(checkpoint.CheckpointError) as e:
+    train.train_and_evaluate(config, run)
+  assert not isinstance(e.value, checkpoint.DamagedCheckpointError)
+  _one_line(e, 'holds another model', 'state/params/', 'is of shape (',
+            'the config it was trained with')
+  assert 'damaged' not in str(e.value)
+  assert not os.path.exists(os.path.join(run, 'checkpoints',
+                                         checkpoint.DAMAGED_SUBDIR))
+  assert checkpoint.Checkpointer(run).all_steps() == [6, 7, 8]
+
+
+def test_a_step_that_does_not_exist_lists_those_that_do(trained):
+  _, workdir = trained
+  with pytest.raises(checkpoint.CheckpointError) as e:
+    vocoder_lib.Vocoder.restore(workdir, step=99)
+  assert not isinstance(e.value, checkpoint.DamagedCheckpointError)
+  _one_line(e, 'no checkpoint of step 99', 'it has steps 6, 7, 8')
+
+
 @pytest.mark.parametrize('variant', ['Subscale', 'sparce', ''])
 def test_unknown_variant_through_an_override_is_refused(variant):
   # --config.variant=Subscale would otherwise train a dense model silently.

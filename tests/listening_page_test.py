@@ -12,9 +12,11 @@ import pytest
 from tests import tiny_training
 
 
-def test_page_has_players_figures_and_metrics(tmp_path_factory, tmp_path):
+@pytest.fixture(scope='module')
+def page(tmp_path_factory):
+  """The folder of a page of two utterances from two tiny models."""
   _, workdir = tiny_training.reference(tmp_path_factory)
-  out = tmp_path / 'listen'
+  out = tmp_path_factory.mktemp('listen')
   proc = subprocess.run(
       [sys.executable, 'experiments/tools/listening_page.py', f'--out={out}',
        f'--models=tiny={workdir},tiny_again={workdir}', '--num=2',
@@ -22,6 +24,11 @@ def test_page_has_players_figures_and_metrics(tmp_path_factory, tmp_path):
       cwd=tiny_training.ROOT, capture_output=True, text=True, timeout=600,
       env=dict(os.environ, JAX_PLATFORMS='cpu'))
   assert proc.returncode == 0, proc.stderr[-3000:]
+  return out
+
+
+def test_page_has_players_figures_and_metrics(page):
+  out = page
   page = (out / 'index.html').read_text()
   sources = re.findall(r'src="([^"]+)"', page)
   wavs = [s for s in sources if s.endswith('.wav')]
@@ -37,9 +44,17 @@ def test_page_has_players_figures_and_metrics(tmp_path_factory, tmp_path):
     assert all(np.isfinite(float(v)) for v in
                re.findall(r'<td>([^<]*)</td>', row.group(1))[1:])  # STOI, MCD
 
+
+
+def test_page_renders(page, tmp_path):
+  """A headless chromium screenshot is not blank. `./run_tests.sh`
+  installs chromium (`setup_env.sh --render`); only a bare pytest on a
+  machine without it skips, and says so."""
+  out = page
   chromium = shutil.which('chromium')
   if chromium is None:
-    pytest.skip('no chromium: render check skipped')
+    pytest.skip('no chromium: run ./setup_env.sh --render for the render '
+                'check')
   shot = tmp_path / 'shot.png'
   subprocess.run([chromium, '--headless', '--no-sandbox', '--disable-gpu',
                   f'--screenshot={shot}', '--window-size=900,1200',

@@ -125,23 +125,76 @@ def test_joint_distribution_over_65536_values_normalises():
   assert abs(logsumexp(joint.astype(np.float64))) < 1e-4
 
 
-def test_context_frames_match_whole_utterance():
-  """A training window with context scores its middle like the full input."""
+def test_context_frames_condition_like_the_whole_utterance():
+  """A window's conditioning of its scored frames is the full input's."""
   net, params, _ = _random_weights()
   rng = np.random.default_rng(4)
-  audio = rng.integers(-9000, 9000, (1, 40)).astype(np.int16)
   mel = rng.normal(size=(1, 10, 6)).astype(np.float32)
-  full_c, full_f = net.apply(params, audio, mel)
-  # Window = frames 2..9 with 2 frames of context on each side -> scores 4..5.
-  win_c, win_f = net.apply(params, audio[:, 8:40], mel[:, 2:10],
-                           context_frames=2)
-  # The state starts at zero in the window, so only the conditioning and
-  # the first previous sample are shared; compare the conditioning path.
   xin_full = net.apply(params, mel, 1, 10, method='condition')
   xin_win = net.apply(params, mel[:, 2:10], 1, 8, method='condition')
   np.testing.assert_allclose(xin_full[:, 4:6], xin_win[:, 2:4], rtol=1e-5,
                              atol=1e-5)
-  assert win_c.shape == (1, 16) and np.isfinite(win_c).all()
+
+
+def _memoryless(params, hidden):
+  """The cell with R = 0 and the update gate shut (u = sigmoid(-1e4) = 0):
+  h_t = e_t depends on the inputs at t alone, so a window that starts from
+  h = 0 must score each sample exactly as the whole utterance does."""
+  p = jax.tree_util.tree_map(lambda x: x, params)
+  cell = p['params']
+  cell['R'] = jnp.zeros_like(cell['R'])
+  cell['b_I'] = cell['b_I'].at[:hidden].set(-1e4)
+  return p
+
+
+@pytest.mark.parametrize('arg, lpc', [
+    ('preset=tiny', 0), ('preset=tiny', 4),
+    ('preset=tiny,variant=subscale,batch_factor=4,horizon=2', 0)],
+                         ids=['dense', 'dense_emphasis_lpc', 'subscale'])
+def test_a_training_window_scores_its_span_like_the_whole_utterance(arg,
+                                                                    lpc):
+  """The loss of a training window (train.window_nll: its own mel, context
+  frames at both ends, or Subscale's margin) equals the whole utterance's
+  ln P over the scored span (Vocoder.log_prob), coarse and fine, for a
+  cell whose state carries nothing from before the window."""
+  from experiments.configs import wavernn  # pylint: disable=g-import-not-at-top
+  from wavernn_jax import input_pipeline  # pylint: disable=g-import-not-at-top
+  from wavernn_jax import train  # pylint: disable=g-import-not-at-top
+  from wavernn_jax import vocoder as vocoder_lib  # pylint: disable=g-import-not-at-top
+  config = wavernn.get_config(arg)
+  if lpc:
+    config.model.update(emphasis=0.85, lpc_order=lpc)
+  voc = vocoder_lib.Vocoder.from_config(config, seed=0)
+  voc.params = _memoryless(jax.tree_util.tree_map(lambda x: 3.0 * x,
+                                                  voc.params),
+                           config.model.hidden)
+  hop, ctx = voc.hop_length, input_pipeline.context_frames(config)
+  scored = 4  # frames; the window starts 3 frames into the utterance.
+  frames = 3 + 2 * ctx + scored + 2
+  rng = np.random.default_rng(5)
+  wave = 0.3 * np.sin(np.arange(frames * hop) * 0.07) + 0.05 * rng.normal(
+      size=frames * hop)
+  audio = quantization.to_int16(wave)[None]
+  full = voc.log_prob(audio, voc.mel(quantization.to_float(audio)),
+                      parts=True)
+  start = 3 * hop
+  window = audio[:, start:start + (2 * ctx + scored) * hop]
+  span = full[:, start + ctx * hop:start + (ctx + scored) * hop]
+  nll = jax.jit(lambda p, w: train.window_nll(voc.net, voc.mel_config, ctx,
+                                              p, w)[1])
+  aux = nll(voc.params, jnp.asarray(window))
+  ln2 = np.log(2.0)
+  np.testing.assert_allclose(
+      [aux['nll_coarse_bits'], aux['nll_fine_bits']],
+      [-span[..., 0].mean() / ln2, -span[..., 1].mean() / ln2], rtol=2e-5)
+  # The test can fail: with the state's memory the window differs.
+  voc.params['params']['R'] = jnp.ones_like(voc.params['params']['R'])
+  voc.params['params']['b_I'] = jnp.zeros_like(voc.params['params']['b_I'])
+  aux = nll(voc.params, jnp.asarray(window))
+  full = voc.log_prob(audio, voc.mel(quantization.to_float(audio)),
+                      parts=True)
+  span = full[:, start + ctx * hop:start + (ctx + scored) * hop]
+  assert abs(aux['nll_coarse_bits'] + span[..., 0].mean() / ln2) > 1e-3
 
 
 @pytest.mark.parametrize('hidden', [0, -2, 7])

@@ -7,6 +7,8 @@ import os
 import random
 import shutil
 import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -142,3 +144,29 @@ def test_history_drops_rows_after_the_resumed_step(tmp_path):
     assert [json.loads(l) for l in f] == rows[:4]
   assert history.truncate(path, 2) == 0
   assert history.truncate(str(tmp_path / 'absent.jsonl'), 0) == 0
+
+
+_TORN_WRITER = r'''
+import json, os, signal, sys
+with open(sys.argv[1], 'a') as f:
+  for step in (1, 2):
+    f.write(json.dumps(dict(step=step, train_cpu_seconds=10.0 * step)) + '\n')
+  f.write('{"step": 3, "train_cpu_sec')
+  f.flush()
+  os.kill(os.getpid(), signal.SIGKILL)  # Killed mid-row.
+'''
+
+
+def test_last_value_reads_past_a_row_torn_by_a_kill(tmp_path):
+  """A process killed while writing a row leaves a torn last line:
+  `last_value` (the CPU seconds a resumed run has spent) skips it, as
+  `truncate` drops it, instead of failing on the JSON."""
+  path = str(tmp_path / 'metrics.jsonl')
+  proc = subprocess.run([sys.executable, '-c', _TORN_WRITER, path])
+  assert proc.returncode == -signal.SIGKILL
+  with open(path) as f:
+    assert f.read().endswith('"train_cpu_sec')
+  assert history.last_value(path, 'train_cpu_seconds') == 20.0
+  assert history.last_value(path, 'absent', default=-1.0) == -1.0
+  assert history.truncate(path, 2) == 1
+  assert history.last_value(path, 'train_cpu_seconds') == 20.0

@@ -61,7 +61,9 @@ def test_folded_conditioning_is_the_frame_of_each_sample():
   xin = np.arange(2 * 5 * 3).reshape(2, 5, 3)  # [B, frames, G].
   hop, factor, length = 6, 4, 30
   per_sample = np.repeat(xin, hop, axis=1)  # [B, T, G].
-  folded = subscale.fold_conditioning(xin, hop, factor, length)
+  # The gather the model and the sampler use: [B, F, G] -> [B, N, S, G].
+  folded = xin[:, subscale.frame_index(factor, -(-length // factor), hop,
+                                       xin.shape[1])]
   assert folded.shape == (2, 8, factor, 3)
   np.testing.assert_array_equal(subscale.unfold(folded, length), per_sample)
 

@@ -1,6 +1,7 @@
 """The Vocoder API: train/sample agreement, the sampler oracle, errors."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -108,11 +109,47 @@ def test_a_shorter_input_gives_the_same_first_samples(voc):
   np.testing.assert_array_equal(short[:, :keep], full[:, :keep])
 
 
-def test_folded_generation_shape_and_continuity(voc):
+def test_folded_generation_shape(voc):
   mel = _mel(voc, frames=40)
   audio, lp = voc.generate(mel, fold=True, target_frames=10, overlap_frames=2)
   assert audio.shape == (1, 40 * 64) and lp.shape == audio.shape
   assert np.isfinite(lp).all()
+
+
+@pytest.mark.parametrize('frames, target, overlap', [
+    (40, 10, 2), (37, 10, 2), (9, 10, 3), (25, 6, 3)])
+def test_fold_then_unfold_reconstructs_a_known_signal(frames, target,
+                                                      overlap):
+  """Segments that each hold the true signal over their frames (a perfect
+  sampler) overlap-add back to it exactly, at any length."""
+  hop = 4
+  x = np.random.default_rng(frames).normal(size=frames * hop).astype(
+      np.float32)
+  seg = np.asarray(sampling.fold(jnp.asarray(x.reshape(1, frames, hop)),
+                                 target, overlap))
+  assert seg.shape == (-(-frames // target), target + 2 * overlap, hop)
+  out = sampling.unfold(seg.reshape(seg.shape[0], -1), target, overlap, hop,
+                        frames)
+  np.testing.assert_allclose(out, x[None], rtol=1e-6, atol=1e-6)
+
+
+def test_the_crossfade_is_continuous_at_the_joins():
+  """Segments that disagree (each a different constant) are joined by
+  ramps: no sample jumps by more than one ramp step, and each join moves
+  monotonically from one segment's value to the next one's."""
+  hop, target, overlap, frames = 4, 10, 2, 40
+  levels = np.array([0.0, 1.0, -2.0, 0.5], np.float32)
+  seg = np.repeat(levels[:, None], (target + 2 * overlap) * hop, 1)
+  out = sampling.unfold(seg, target, overlap, hop, frames)[0]
+  ramp = overlap * hop  # The fade: the second half of the shared frames.
+  assert np.abs(np.diff(out)).max() <= np.abs(np.diff(levels)).max() / ramp \
+      * (1 + 1e-5)
+  for k in range(1, len(levels)):
+    join = out[k * target * hop - ramp:k * target * hop + ramp]
+    np.testing.assert_allclose(join[[0, -1]], levels[[k - 1, k]],
+                               atol=np.abs(levels[k] - levels[k - 1]) / ramp)
+    steps = np.diff(join) * np.sign(levels[k] - levels[k - 1])
+    assert (steps >= -1e-6).all()
 
 
 def test_crossfade_weights_sum_to_one():

@@ -22,13 +22,20 @@ from absl import logging
 import jax
 import orbax.checkpoint as ocp
 
+from wavernn_jax import errors
 from wavernn_jax import model as model_lib
+from wavernn_jax import subscale as subscale_lib
 
-# Config sections that must agree for a checkpoint to fit the model.
-MODEL_SECTIONS = ('variant', 'model', 'mel')
+# The config that must agree for a checkpoint to resume: what changes the
+# meaning of the parameters or of the optimizer state. A section (all of
+# its fields) or the named fields of one; `sparsity`'s only where either
+# side prunes (its schedule may change on resume: it only prunes further).
+MODEL_FIELDS = {'variant': None, 'model': None, 'mel': None,
+                'subscale': None,
+                'sparsity': ('enabled', 'matrices', 'block', 'balance_rows')}
 
 
-class CheckpointError(ValueError):
+class CheckpointError(errors.UserError):
   """A missing checkpoint or one that does not fit the requested model."""
 
 
@@ -128,8 +135,30 @@ class Checkpointer:
     """The steps of the complete checkpoints, oldest first."""
     return sorted(self._manager.all_steps())
 
+  def _check_step(self, step: int | None) -> int:
+    """The step, if it has a complete checkpoint.
+
+    Raises:
+      CheckpointError: none at all (train first), or not that step (the
+        message lists the steps there are).
+    """
+    steps = self.all_steps()
+    if not steps:
+      raise CheckpointError(
+          f'no checkpoint in {self._manager.directory}; train first.')
+    if step is None:
+      return steps[-1]
+    if step not in steps:
+      raise CheckpointError(
+          f'no checkpoint of step {step} in {self._manager.directory}; it '
+          f'has steps {", ".join(map(str, steps))}.')
+    return step
+
   def _read(self, step: int, read):
     """`read()` (an orbax restore of `step`); a failure means damaged files.
+
+    Callers check first what is not damage: the step exists
+    (`_check_step`) and the tree fits (`_check_tree`).
 
     Raises:
       DamagedCheckpointError: naming the step's folder, with what to do.
@@ -163,18 +192,52 @@ class Checkpointer:
     return os.path.isdir(os.path.join(os.fspath(self._manager.directory),
                                       str(step), 'ema'))
 
+  def _check_tree(self, step: int, item: str, abstract: Any) -> None:
+    """Raises CheckpointError where the saved `item` has other arrays.
+
+    The config check names a changed setting; this catches what it cannot
+    (a config the check does not cover), so that a model of other shapes is
+    never reported as damaged files.
+    """
+    saved = ocp.tree.to_flat_dict(self._read(
+        step, lambda: self._manager.item_metadata(step))[item])
+    wanted = ocp.tree.to_flat_dict(abstract)
+
+    def shape(leaf):
+      return 'absent' if leaf is None else f'of shape {tuple(leaf.shape)}'
+    # The params first: the plainest name of what differs.
+    for key in sorted(set(saved) | set(wanted),
+                      key=lambda k: (k[0] != 'params', str(k))):
+      a, b = saved.get(key), wanted.get(key)
+      if a is None or b is None or tuple(a.shape) != tuple(b.shape):
+        path = os.path.join(os.fspath(self._manager.directory), str(step))
+        raise CheckpointError(
+            f'checkpoint {path} holds another model: {item}/'
+            f'{"/".join(map(str, key))} is {shape(a)} there, {shape(b)} in '
+            'this config; use the config it was trained with '
+            '(checkpoint.latest_config) or a new --workdir.')
+
   def restore_ema(self, abstract_params: Any, step: int):
     """The averaged params of checkpoint `step`, laid out as given."""
+    step = self._check_step(step)
+    self._check_tree(step, 'ema', abstract_params)
     return self._read(step, lambda: self._manager.restore(
         step, args=ocp.args.Composite(
             ema=ocp.args.StandardRestore(abstract_params))))['ema']
 
   def restore(self, abstract_state: Any, config_dict: dict,
               step: int | None = None):
-    """Restores the state at `step` (latest if None) after checking fit."""
-    step = self.latest_step() if step is None else step
+    """Restores the state at `step` (latest if None) after checking fit.
+
+    Raises:
+      CheckpointError: no such step, or a config that differs (naming the
+        first field) or a state of other shapes.
+      DamagedCheckpointError: the files do not read back.
+    """
+    step = self._check_step(step)
     meta = self.restore_meta(step)
     check_compatible(meta['config'], config_dict)
+    self._check_tree(step, 'state', abstract_state)
     restored = self._read(step, lambda: self._manager.restore(
         step, args=ocp.args.Composite(
             state=ocp.args.StandardRestore(abstract_state))))
@@ -228,7 +291,7 @@ class Checkpointer:
     self._manager.reload()
 
   def restore_meta(self, step: int | None = None) -> dict:
-    step = self.latest_step() if step is None else step
+    step = self._check_step(step)
     return self._read(step, lambda: self._manager.restore(
         step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())))['meta']
 
@@ -243,7 +306,7 @@ class Checkpointer:
       average: the averaged params (train.ema_decay) where the checkpoint
         has them; else, and for False, the trained params.
     """
-    step = self.latest_step() if step is None else step
+    step = self._check_step(step)
     local = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
     item = 'ema' if average and self.has_ema(step) else 'state'
 
@@ -261,20 +324,37 @@ class Checkpointer:
     self._manager.close()
 
 
-# A model option a config lacks (a checkpoint saved before the option
-# existed) means its default: `ModelConfig.from_config` reads it so.
-_MODEL_DEFAULTS = {f.name: f.default for f in dataclasses.fields(
-    model_lib.ModelConfig)}
+# An option a config lacks (a checkpoint saved before the option existed)
+# means its default, as `ModelConfig.from_config` and
+# `SubscaleConfig.from_config` read it.
+_DEFAULTS = {
+    'model': {f.name: f.default
+              for f in dataclasses.fields(model_lib.ModelConfig)},
+    'subscale': {f.name: f.default
+                 for f in dataclasses.fields(subscale_lib.SubscaleConfig)},
+    'sparsity': {'balance_rows': False},
+}
+
+
+def _normal(value):
+  """Lists and tuples alike (JSON has no tuples)."""
+  return list(value) if isinstance(value, (list, tuple)) else value
 
 
 def check_compatible(saved: dict, wanted: dict) -> None:
-  """Raises CheckpointError naming the first model setting that differs."""
-  for section in MODEL_SECTIONS:
+  """Raises CheckpointError naming the first setting that differs.
+
+  The settings are `MODEL_FIELDS`: those that change what the saved
+  parameters or optimizer state mean.
+  """
+  for section, fields in MODEL_FIELDS.items():
     a, b = saved.get(section), wanted.get(section)
     if isinstance(a, dict) and isinstance(b, dict):
-      defaults = _MODEL_DEFAULTS if section == 'model' else {}
-      for key in sorted(set(a) | set(b)):
-        was, asked = (c.get(key, defaults.get(key)) for c in (a, b))
+      if section == 'sparsity' and not (a.get('enabled') or b.get('enabled')):
+        continue
+      defaults = _DEFAULTS.get(section, {})
+      for key in fields or sorted(set(a) | set(b)):
+        was, asked = (_normal(c.get(key, defaults.get(key))) for c in (a, b))
         if was != asked:
           raise CheckpointError(
               f'the checkpoint was trained with {section}.{key}='

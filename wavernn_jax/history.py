@@ -25,17 +25,11 @@ def truncate(path: str, last_step: int) -> int:
   if not os.path.exists(path):
     return 0
   kept, dropped = [], 0
-  with open(path) as f:
-    for line in f:
-      try:
-        row = json.loads(line)
-      except json.JSONDecodeError:
-        dropped += 1
-        continue
-      if row.get('step', 0) > last_step:
-        dropped += 1
-      else:
-        kept.append(json.dumps(row) + '\n')
+  for row in rows(path):
+    if row is None or row.get('step', 0) > last_step:
+      dropped += 1
+    else:
+      kept.append(json.dumps(row) + '\n')
   if dropped:
     tmp = path + '.tmp'
     with open(tmp, 'w') as f:
@@ -44,12 +38,27 @@ def truncate(path: str, last_step: int) -> int:
   return dropped
 
 
+def rows(path: str):
+  """Yields each row of the file in order; None for a line that does not
+  parse (a torn last line: the writer was killed mid-row). An absent file
+  has no rows."""
+  if not os.path.exists(path):
+    return
+  with open(path) as f:
+    for line in f:
+      try:
+        yield json.loads(line)
+      except json.JSONDecodeError:
+        yield None
+
+
 def last_value(path: str, key: str, default: float = 0.0) -> float:
-  """The last row's `key` in the file (e.g. the wall time trained so far)."""
+  """The last row's `key` in the file (e.g. the wall time trained so far).
+
+  A torn line is skipped, as `truncate` drops it.
+  """
   value = default
-  if os.path.exists(path):
-    with open(path) as f:
-      for line in f:
-        row = json.loads(line)
-        value = row.get(key, value)
+  for row in rows(path):
+    if row is not None:
+      value = row.get(key, value)
   return value

@@ -183,10 +183,6 @@ def sampler_weights(w, specs, mode=None, dtype=np.float32):
   return sparse_weights(jax.device_get(w), blocks, threshold, dtype)
 
 
-def is_sparse(w) -> bool:
-  return any(isinstance(v, BlockSparse) for v in w.values())
-
-
 def sample(w, xin_BxFxG, key, temperature, hop: int, carry=None,
            first_frame=0):
   """`sampling.sample` on weights from `sparse_weights` (same signature)."""

@@ -163,13 +163,6 @@ def frame_index(factor: int, n: int, hop: int, frames: int, start: int = 0):
   return np.minimum(t_NxS // hop, frames - 1)
 
 
-def fold_conditioning(xin_BxFxG, hop: int, factor: int, length: int,
-                      start: int = 0):
-  """Frame-rate conditioning [B, F, G] -> per folded sample [B, N, S, G]."""
-  n = -(-length // factor)
-  return xin_BxFxG[:, frame_index(factor, n, hop, xin_BxFxG.shape[1], start)]
-
-
 def features(c_BxNxS, f_BxNxS, valid_NxS):
   """Context-net input: the scaled bytes, zero where there is no sample."""
   x = jnp.stack([quantization.scale(c_BxNxS), quantization.scale(f_BxNxS)],

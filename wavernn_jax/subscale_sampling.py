@@ -199,11 +199,6 @@ def generate(net, params, w, xin_BxFxG, seed: int, temperature: float,
 
 
 @functools.partial(jax.jit, static_argnums=(0,))
-def _weights(net, params):
-  return net.apply(params, method='weights')
-
-
-@functools.partial(jax.jit, static_argnums=(0,))
 def _context_weights(net, params):
   """The context net's weights, kernels stored [S, K, S_in, C_in, C].
 

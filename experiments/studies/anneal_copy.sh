@@ -35,7 +35,7 @@ work=workdirs/anneal/$name
 rm -rf "$work"
 mkdir -p "$work/checkpoints"
 cp -r "$src/checkpoints/$latest" "$work/checkpoints/"
-cp "$src/metrics.jsonl" "$work/" 2>/dev/null || true
+cp "$src/metrics.jsonl" "$work/"
 total=$((latest + anneal))
 echo "Annealing a copy of $name from step $latest to $total on core $core."
 taskset -c "$core" $py launch.py \

@@ -34,7 +34,7 @@ mkdir -p "$work" "$store"
 if [ ! -d "$work/checkpoints" ] && [ -d "$store/checkpoints" ]; then
   echo "Resuming $name from $store (committed checkpoint)."
   cp -r "$store/checkpoints" "$work/"
-  cp "$store/metrics.jsonl" "$work/" 2>/dev/null || true
+  cp "$store/metrics.jsonl" "$work/"
 fi
 # max_cpu_seconds is a total across resumes: what was spent plus the budget.
 spent=$($py -c "from wavernn_jax import history; print(history.last_value('$work/metrics.jsonl', 'train_cpu_seconds'))")

@@ -27,7 +27,9 @@ for done in "$store"/*/result.json; do
   [ -e "$done" ] || continue
   point=$(basename "$(dirname "$done")")
   mkdir -p "$work/$point"
-  cp -n "$store/$point/"* "$work/$point/" 2>/dev/null || true
+  for f in "$store/$point/"*; do  # What the workdir lacks; a failure stops.
+    [ -e "$work/$point/$(basename "$f")" ] || cp "$f" "$work/$point/"
+  done
 done
 indices=("$@")
 if [ ${#indices[@]} -eq 0 ]; then
@@ -46,6 +48,6 @@ for i in "${indices[@]}"; do
     [ -e "$done" ] || continue
     point=$(basename "$(dirname "$done")")
     mkdir -p "$store/$point"
-    cp "$done" "$work/$point/metrics.jsonl" "$store/$point/" 2>/dev/null || true
+    cp "$done" "$work/$point/metrics.jsonl" "$store/$point/"
   done
 done
