@@ -1,5 +1,7 @@
 """The shipped-model exporter's model card says what the model is."""
 
+import json
+
 import jax
 
 from experiments.configs import wavernn
@@ -44,3 +46,32 @@ def test_card_of_a_subscale_model_without_quality_scores():
   assert 'subscale, H = 32, subscale B = 4, F = 2;' in text
   assert 'PESQ' not in text
   assert 'linear prediction n/a' in text
+
+
+def test_card_gives_the_cost_per_sample_and_the_measured_speed(tmp_path):
+  config = wavernn.get_config('preset=tiny')
+  voc = vocoder_lib.Vocoder(
+      config, vocoder_lib.init_params(config, jax.random.key(0)))
+  bench = tmp_path / 'bench.jsonl'
+  rows = [dict(path='vocode_command', compile_cache=c, audio_seconds=10.0,
+               process_wall_s=w, rtf_end_to_end=10.0 / w,
+               rtf_generate_excl_compile=2.5,
+               samples_per_sec_generate_excl_compile=40000.0, threads=2,
+               jax='0.10.2', cpu='AMD EPYC', cpu_flags=['avx2', 'fma'])
+          for c, w in (('cold', 16.0), ('warm', 8.0))]
+  bench.write_text(''.join(json.dumps(r) + '\n' for r in rows))
+  card = dict(name='m', step=7, params=100, nonzero_params=10,
+              clip='clip.wav', clip_nll_bits_per_sample=9.0,
+              multiply_adds_per_sample=voc.multiply_adds_per_sample(),
+              speed=export_pretrained.warm_speed(str(bench)))
+  text = export_pretrained.model_card(voc, card, dict(split='test'), 'c',
+                                      't', '', 1)
+  macs = card['multiply_adds_per_sample']
+  gflops = 2 * macs['total'] * 16000 / 1e9
+  assert (f"| cost per sample | {macs['total']:,.0f} multiply-adds per sample "
+          f"({macs['cell']:,} non-zero cell weights, 0 LPC taps") in text
+  assert (f'{gflops:.2f} GFLOP/s at real time, 16 kHz; LPCNet publishes ~3 '
+          f'GFLOPS at 16 kHz ({gflops / 3:.2f}x)') in text
+  assert ('| vocoding speed | 40,000 samples/s (2.50x real time) once '
+          'compiled; 1.25x end to end with a warm compile cache') in text
+  assert 'AMD EPYC (avx2, fma), 2 cores, JAX 0.10.2' in text

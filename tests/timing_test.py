@@ -29,3 +29,14 @@ def test_other_threads_compiling_are_not_counted():
     t.start()
     t.join()
   assert ct.count == 0 and ct.seconds == 0.0
+
+
+def test_machine_names_the_cpu_and_its_vector_flags(tmp_path):
+  info = tmp_path / 'cpuinfo'
+  info.write_text('processor\t: 0\nmodel name\t: AMD EPYC\n'
+                  'flags\t\t: fpu sse2 avx avx2 fma avx512f avx512_bf16\n')
+  m = timing.machine(str(info))
+  assert m['cpu'] == 'AMD EPYC'
+  assert m['cpu_flags'] == ['avx2', 'fma', 'avx512f', 'avx512_bf16']
+  assert m['cores'] >= 1
+  assert timing.machine(str(tmp_path / 'absent'))['cpu_flags'] == []

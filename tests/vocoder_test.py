@@ -203,3 +203,24 @@ def test_bad_fold_sizes_are_refused_before_sampling(voc, monkeypatch, target,
     voc.generate(_mel(voc), fold=True, target_frames=target,
                  overlap_frames=overlap)
   assert '\n' not in str(e.value)
+
+
+def test_multiply_adds_per_sample_count_the_products_by_hand():
+  config = wavernn.get_config('preset=tiny')  # H = 32, 16 mels, hop 64.
+  voc = vocoder_lib.Vocoder.from_config(config)
+  h, h2, m, c = 32, 16, 16, config.model.cond_channels
+  cell = (h * 3 * h + 2 * 3 * h + 3 * h2  # R, I_prev, I_c
+          + 2 * (h2 * h2 + h2 * 256))  # O1, O2 and O3, O4
+  frame = 3 * m * c + c * 3 * h  # conv0 (kernel 3), I_cond
+  assert config.model.cond_layers == 1 and config.model.cond_kernel == 3
+  got = voc.multiply_adds_per_sample()
+  assert got == dict(cell=cell, lpc=0, conditioning=frame / 64,
+                     total=cell + frame / 64)
+  # Pruning counts only what is left; LPC adds its taps and I_lpc.
+  voc.prune(0.75, block=(16, 1))
+  assert got['cell'] - voc.multiply_adds_per_sample()['cell'] == (
+      0.75 * h * 3 * h)
+  lpc = wavernn.get_config('preset=tiny')
+  lpc.model.lpc_order = 4
+  got = vocoder_lib.Vocoder.from_config(lpc).multiply_adds_per_sample()
+  assert got['cell'] == cell + 2 * 3 * h and got['lpc'] == 4

@@ -199,6 +199,37 @@ class Vocoder:
                       'density': 1.0 - achieved[sp.name]}
             for sp in self.pruned_specs()}
 
+  def multiply_adds_per_sample(self) -> dict:
+    """Multiply-adds the sampler spends on each output sample, by part.
+
+    'cell': the non-zero weights of the per-sample matrices (R, I_prev,
+    I_c, I_lpc, O1..O4; an embedded byte is a table row read, not a
+    product); 'lpc': the predictor's taps; 'conditioning': the conditioning
+    network's weights (it runs once per frame) over the hop. Biases,
+    gates and the softmax draw are not counted. 'total' sums them; twice
+    it, times the sample rate, is the FLOP/s of real time.
+
+    Raises:
+      InputError: for a Subscale model (its context net runs per folded
+        step; not counted here).
+    """
+    if self.config.get('variant') == 'subscale':
+      raise InputError('multiply_adds_per_sample counts the dense and sparse '
+                       'cells; a Subscale model also runs its context net.')
+    w = jax.device_get(_weights(self.net, self.params))
+    cell = sum(int(np.count_nonzero(x)) for k, x in w.items()
+               if not k.startswith(('b_', 'E_')))
+    frame = 0
+    if self.model_config.conditional:
+      cond = self.params['params']['conditioner']
+      frame = sum(int(np.count_nonzero(leaf)) for path, leaf in
+                  jax.tree_util.tree_leaves_with_path(cond)
+                  if getattr(path[-1], 'key', '') == 'kernel')
+    out = dict(cell=cell, lpc=int(self.model_config.lpc_order),
+               conditioning=frame / self.hop_length)
+    out['total'] = out['cell'] + out['lpc'] + out['conditioning']
+    return out
+
   def mel(self, wave) -> np.ndarray:
     """Log-mel frames [B, T // hop, n_mels] of float or int16 audio."""
     wave = np.asarray(wave)

@@ -418,7 +418,8 @@ def generate_rows(hidden: int) -> None:
 def vocode_only() -> None:
   for r in vocode_rows(_VOCODE_WORKDIR.value, _VOCODE_SECONDS.value):
     print(json.dumps(dict(r, threads=_threads(), jax=jax.__version__,
-                          device=jax.devices()[0].platform)), flush=True)
+                          device=jax.devices()[0].platform,
+                          **timing.machine())), flush=True)
 
 
 # --path=features: each row adds one input to the one before (random

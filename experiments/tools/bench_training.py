@@ -31,6 +31,8 @@ import time
 from absl import app
 from absl import flags
 
+from wavernn_jax import timing
+
 _PRESET = flags.DEFINE_string('preset', 'demo',
                               'experiments/configs/wavernn.py preset.')
 _HIDDEN = flags.DEFINE_integer('hidden', -1, 'H (-1: the preset\'s).')
@@ -112,14 +114,8 @@ def main(argv):
     return
   root = os.path.dirname(os.path.dirname(os.path.dirname(
       os.path.abspath(__file__))))  # The repo root.
-  cpu = open('/proc/cpuinfo').read()  # What the numbers were measured on.
-  flags_line = next((l for l in cpu.splitlines() if l.startswith('flags')), '')
-  model = next((l.split(':', 1)[1].strip() for l in cpu.splitlines()
-                if l.startswith('model name')), 'unknown')
-  print(json.dumps(dict(what='machine', cpu=model,
-                        avx512_bf16='avx512_bf16' in flags_line,
-                        amx_bf16='amx_bf16' in flags_line,
-                        avx2='avx2' in flags_line)), flush=True)
+  # What the numbers were measured on.
+  print(json.dumps(dict(what='machine', **timing.machine())), flush=True)
   # (dtype, H, path, density) per child; each runs at every --cores.
   if _MODE.value == 'dtypes':
     settings = [(d, _HIDDEN.value, None) for d in _DTYPES.value]

@@ -41,6 +41,11 @@ _TRAINED_ON = flags.DEFINE_string(
     'trained_on', None, 'Wall time and machine of the training run '
     '(default: the train_seconds the workdir logged).')
 _NOTE = flags.DEFINE_string('note', '', 'A closing paragraph for the card.')
+_SPEED_JSON = flags.DEFINE_string(
+    'speed_json', None, 'JSON lines of `bench_sampling.py --path=vocode` '
+    'on this workdir: its warm-cache row goes in the card.')
+# LPCNet's published cost (Valin & Skoglund, 2019): ~3 GFLOPS at 16 kHz.
+LPCNET_GFLOPS = 3.0
 
 
 def main(argv):
@@ -58,6 +63,10 @@ def main(argv):
                                      jax.tree_util.tree_leaves(voc.params))),
               clip=_CLIP.value, clip_samples=int(len(clip)),
               clip_nll_bits_per_sample=nll['nll_bits_per_sample'])
+  if voc.config.get('variant') != 'subscale':
+    card['multiply_adds_per_sample'] = voc.multiply_adds_per_sample()
+  if _SPEED_JSON.value:
+    card['speed'] = warm_speed(_SPEED_JSON.value)
   with open(os.path.join(out, 'card.json'), 'w') as f:
     json.dump(card, f, indent=1)
   if _EVAL_JSON.value:
@@ -69,6 +78,38 @@ def main(argv):
                          _NOTE.value,
                          _disk_bytes(out)))
   print(json.dumps(card))
+
+
+def warm_speed(path: str) -> dict:
+  """The warm-cache row of a `bench_sampling.py --path=vocode` file."""
+  with open(path) as f:
+    rows = [json.loads(l) for l in f if l.strip()]
+  warm = [r for r in rows if r.get('compile_cache') == 'warm']
+  if not warm:
+    raise app.UsageError(f'{path} has no warm-cache row of '
+                         '`bench_sampling.py --path=vocode`.')
+  return warm[-1]
+
+
+def _cost_row(card: dict, sample_rate: int) -> str:
+  m = card['multiply_adds_per_sample']
+  gflops = 2 * m['total'] * sample_rate / 1e9
+  return (f"{m['total']:,.0f} multiply-adds per sample ({m['cell']:,} "
+          f"non-zero cell weights, {m['lpc']} LPC taps, "
+          f"{m['conditioning']:,.0f} of frame-rate conditioning): "
+          f'{gflops:.2f} GFLOP/s at real time, {sample_rate / 1000:g} kHz; '
+          f'LPCNet publishes ~{LPCNET_GFLOPS:g} GFLOPS at 16 kHz '
+          f'({gflops / LPCNET_GFLOPS:.2f}x)')
+
+
+def _speed_row(r: dict) -> str:
+  flags_ = ', '.join(r.get('cpu_flags', [])) or 'flags not recorded'
+  return (f"{r['samples_per_sec_generate_excl_compile']:,.0f} samples/s "
+          f"({r['rtf_generate_excl_compile']:.2f}x real time) once compiled; "
+          f"{r['rtf_end_to_end']:.2f}x end to end with a warm compile cache "
+          f"(`launch.py --mode=vocode` of a {r['audio_seconds']:g} s file, "
+          f"{r['process_wall_s']:.1f} s in all); {r.get('cpu', 'CPU')} "
+          f"({flags_}), {r.get('threads', '?')} cores, JAX {r.get('jax')}")
 
 
 def _logged_time(workdir: str) -> str:
@@ -138,6 +179,10 @@ def model_card(voc, card: dict, result: dict, command: str, trained_on: str,
                  f"{fmt('griffin_lim_pesq_wb', 2)}, "
                  f"{fmt('griffin_lim_stoi')}, "
                  f"{fmt('griffin_lim_mcd_db', 2)} dB)"))
+  if 'multiply_adds_per_sample' in card:
+    rows.append(('cost per sample', _cost_row(card, voc.sample_rate)))
+  if 'speed' in card:
+    rows.append(('vocoding speed', _speed_row(card['speed'])))
   rows.append((f"NLL on `{card['clip']}`",
                f"{card['clip_nll_bits_per_sample']:.3f} bits / sample "
                '(`card.json`; checked by `tests/pretrained_test.py`)'))
