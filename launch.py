@@ -47,6 +47,16 @@ _WAV_DIR = flags.DEFINE_string('wav_dir', None,
                                'evaluate: a folder of wavs instead of a split.')
 _SPLIT = flags.DEFINE_string('split', 'test', 'evaluate/vocode: the split.')
 _INPUT = flags.DEFINE_string('input', None, 'vocode: the input audio file.')
+_MEL = flags.DEFINE_string(
+    'mel', None, 'vocode: a mel file instead of --input: .npy, or .npz with '
+    'one array (or one named mel), float [frames, n_mels] as the model '
+    'card\'s mel definition says (Vocoder.mel_spec).')
+_STREAM = flags.DEFINE_bool(
+    'stream', False, 'vocode: feed the mel to Vocoder.stream in chunks of '
+    '--stream_frames and write the wav as it comes (<output>.partial, '
+    'renamed when done); same audio as without.')
+_STREAM_FRAMES = flags.DEFINE_integer(
+    'stream_frames', 8, 'vocode --stream: mel frames per chunk.')
 _OUTPUT = flags.DEFINE_string('output', None,
                               'vocode: the output wav (or folder with --num).')
 _NUM = flags.DEFINE_integer('num', 3, 'vocode without --input: utterances of '
@@ -115,8 +125,17 @@ def _vocode_split(workdir: str) -> list[dict]:
     audio_io.write_wav(original, ex['audio'], voc.sample_rate)
     results.append(evaluate.vocode_file(
         voc, original, os.path.join(out_dir, f'{name}_vocoded.wav'),
-        seed=_SEED.value, temperature=_TEMPERATURE.value, fold=_FOLD.value))
+        seed=_SEED.value, temperature=_TEMPERATURE.value, fold=_FOLD.value,
+        stream_frames=_stream_frames()))
   return results
+
+
+def _stream_frames() -> int:
+  """Frames per chunk of --stream (0 without it)."""
+  if _STREAM.value and _STREAM_FRAMES.value < 1:
+    raise errors.UserError(f'--stream_frames={_STREAM_FRAMES.value} must be '
+                           '>= 1.')
+  return _STREAM_FRAMES.value if _STREAM.value else 0
 
 
 def _check_paths(workdir: str) -> None:
@@ -127,10 +146,13 @@ def _check_paths(workdir: str) -> None:
   out = _OUTPUT.value
   if _MODE.value != 'vocode' or not out:
     return
-  if _INPUT.value and os.path.isdir(out):
+  if _INPUT.value and _MEL.value:
+    raise errors.UserError('--input and --mel both given; vocode one: audio '
+                           '(--input) or a mel (--mel).')
+  if (_INPUT.value or _MEL.value) and os.path.isdir(out):
     raise vocoder.InputError(f'--output={out} is a folder; give a file name, '
                              f'e.g. --output={os.path.join(out, "out.wav")}.')
-  if not _INPUT.value and os.path.isfile(out):
+  if not (_INPUT.value or _MEL.value) and os.path.isfile(out):
     raise vocoder.InputError(f'--output={out} is a file; give a folder for '
                              'the vocoded utterances (made if missing).')
 
@@ -169,14 +191,19 @@ def run(argv):
     result = evaluate.evaluate(workdir, _WAV_DIR.value, _SPLIT.value,
                                quality_utterances=_QUALITY.value,
                                average=_AVERAGE.value, seed=_SEED.value)
-  elif _INPUT.value:
+  elif _INPUT.value or _MEL.value:
     if not _OUTPUT.value:
+      flag = '--input' if _INPUT.value else '--mel'
       raise errors.UserError(
-          '--mode=vocode --input=... needs --output=out.wav.')
-    result = evaluate.vocode_file(
-        vocoder.Vocoder.restore(workdir, average=_AVERAGE.value), _INPUT.value,
-        _OUTPUT.value,
-        seed=_SEED.value, temperature=_TEMPERATURE.value, fold=_FOLD.value)
+          f'--mode=vocode {flag}=... needs --output=out.wav.')
+    stream_frames = _stream_frames()
+    voc = vocoder.Vocoder.restore(workdir, average=_AVERAGE.value)
+    vocode_one = (evaluate.vocode_file if _INPUT.value else
+                  evaluate.vocode_mel_file)
+    result = vocode_one(
+        voc, _INPUT.value or _MEL.value, _OUTPUT.value, seed=_SEED.value,
+        temperature=_TEMPERATURE.value, fold=_FOLD.value,
+        stream_frames=stream_frames)
     result.update(compile_cache.stats())
   else:
     result = _vocode_split(workdir)

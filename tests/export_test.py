@@ -37,7 +37,7 @@ def test_card_of_a_sparse_model_with_quality_scores():
   assert '| NLL on `clip.wav` | 9.877 bits' in text
   assert '| command | `cmd --x` |' in text
   assert '| wall time / machine | 3 min on 2 cores |' in text
-  assert text.endswith('\nA note.\n')
+  assert '\nA note.\n\n## Mel definition' in text
 
 
 def test_card_of_a_subscale_model_without_quality_scores():
@@ -75,3 +75,16 @@ def test_card_gives_the_cost_per_sample_and_the_measured_speed(tmp_path):
   assert ('| vocoding speed | 40,000 samples/s (2.50x real time) once '
           'compiled; 1.25x end to end with a warm compile cache') in text
   assert 'AMD EPYC (avx2, fma), 2 cores, JAX 0.10.2' in text
+
+
+def test_card_states_the_exact_mel_definition():
+  config = wavernn.get_config('preset=demo')
+  voc = vocoder_lib.Vocoder(
+      config, vocoder_lib.init_params(config, jax.random.key(0)))
+  text = export_pretrained.mel_section(voc)
+  for row in ('| sample_rate | 16000 |', '| n_fft | 1024 |',
+              '| win_length | 800 |', '| hop_length | 200 |',
+              '| n_mels | 80 |', '| fmin | 40.0 |', '| fmax | 8000.0 |',
+              '| log | natural log of max(mel, 1e-05) |',
+              '| magnitude | STFT magnitude (abs, power 1) |'):
+    assert row in text, row

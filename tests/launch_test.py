@@ -10,6 +10,8 @@ import pytest
 import soundfile as sf
 
 from tests import fake_corpus
+from wavernn_jax import audio_io
+from wavernn_jax import vocoder as vocoder_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -75,6 +77,37 @@ def test_vocode_writes_wav_and_png(trained):
   assert np.std(audio) > 0
 
 
+def test_a_mel_file_and_the_stream_give_the_audio_of_the_input(trained):
+  """The --mel round trip: the mel of x (saved as .npy, or .npz) vocodes
+  to the same audio as --input=x with the same seed; so does --stream,
+  chunk by chunk, leaving no .partial file."""
+  root, lj, workdir = trained
+  source = f'{lj}/wavs/utt002.wav'
+  voc = vocoder_lib.Vocoder.restore(workdir)
+  audio = audio_io.read_audio(source, voc.sample_rate)
+  mel = voc.mel(audio[:len(audio) // voc.hop_length * voc.hop_length])[0]
+  np.save(root / 'mel.npy', mel)
+  np.savez(root / 'mel.npz', mel=mel)
+  outs = {}
+  for name, args in (('input', [f'--input={source}']),
+                     ('npy', [f'--mel={root / "mel.npy"}']),
+                     ('stream', [f'--mel={root / "mel.npz"}', '--stream',
+                                 '--stream_frames=3'])):
+    out = str(root / f'rt_{name}.wav')
+    proc = _run('--mode=vocode', f'--workdir={workdir}', *args,
+                f'--output={out}', '--seed=4')
+    outs[name] = (sf.read(out, dtype='int16')[0],
+                  json.loads(proc.stdout.strip().splitlines()[-1]))
+  reference = outs['input'][0]
+  assert len(reference) == mel.shape[0] * voc.hop_length
+  np.testing.assert_array_equal(outs['npy'][0], reference)
+  np.testing.assert_array_equal(outs['stream'][0], reference)
+  streamed = outs['stream'][1]
+  assert streamed['stream_frames'] == 3
+  assert 0 < streamed['first_audio_seconds'] < streamed['seconds']
+  assert not os.path.exists(str(root / 'rt_stream.wav.partial'))
+
+
 @pytest.mark.parametrize('args, match', [
     (['--mode=evaluate', '--workdir={empty}'], 'no checkpoint'),
     (['--mode=vocode', '--workdir={wd}', '--input={root}/missing.wav',
@@ -89,10 +122,24 @@ def test_vocode_writes_wav_and_png(trained):
       '--output={tmp}/x.wav'], 'no checkpoint'),
     (['--mode=evaluate', '--workdir={wd}', '--num_processes=2'],
      '--coordinator_address'),
+    (['--mode=vocode', '--workdir={wd}', '--input={lj}/wavs/utt001.wav',
+      '--mel={tmp}/mel.npy', '--output={tmp}/x.wav'], '--input and --mel'),
+    (['--mode=vocode', '--workdir={wd}', '--mel={tmp}/absent.npy',
+      '--output={tmp}/x.wav'], 'no such mel file'),
+    (['--mode=vocode', '--workdir={wd}', '--mel={tmp}/db.npy',
+      '--output={tmp}/x.wav'], "outside what this model's mel gives"),
+    (['--mode=vocode', '--workdir={wd}', '--mel={tmp}/wide.npy',
+      '--output={tmp}/x.wav'], 'mel must have shape [B, frames, 16]'),
+    (['--mode=vocode', '--workdir={wd}', '--mel={tmp}/mel.npy', '--stream',
+      '--stream_frames=0', '--output={tmp}/x.wav'], '--stream_frames=0'),
 ])
 def test_user_errors_give_one_line_and_exit_1(trained, tmp_path, args, match):
   root, lj, workdir = trained
   (tmp_path / 'corrupt.wav').write_bytes(b'RIFF\x10\x00\x00\x00WAVEjunk')
+  mel = np.random.default_rng(0).uniform(-8, 0, (20, 16)).astype(np.float32)
+  np.save(tmp_path / 'mel.npy', mel)
+  np.save(tmp_path / 'db.npy', mel * 20 / np.log(10))  # A dB-scale mel.
+  np.save(tmp_path / 'wide.npy', np.zeros((20, 80), np.float32))
   fill = dict(empty=str(tmp_path / 'empty'), wd=workdir, root=root, lj=lj,
               tmp=str(tmp_path))
   proc = _run(*[a.format(**fill) for a in args], check=False)

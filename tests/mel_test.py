@@ -47,3 +47,29 @@ def test_too_short_audio_is_refused():
 def test_bad_config_is_refused(kwargs):
   with pytest.raises(ValueError):
     mel_lib.MelConfig(**kwargs)
+
+
+def test_value_range_bounds_every_full_scale_signal():
+  """No audio in [-1, 1] gives a log-mel outside `value_range`; silence
+  sits on its floor and full-scale noise / a square wave come near the top."""
+  cfg = mel_lib.MelConfig()
+  low, high = mel_lib.value_range(cfg)
+  assert low == np.log(mel_lib.LOG_FLOOR)
+  rng = np.random.default_rng(0)
+  t = np.arange(8000) / cfg.sample_rate
+  waves = np.stack([np.zeros_like(t), np.sign(np.sin(2 * np.pi * 220 * t)),
+                    np.sign(rng.normal(size=t.size)),
+                    rng.uniform(-1, 1, t.size)]).astype(np.float32)
+  m = np.asarray(mel_lib.log_mel(waves, cfg))
+  assert m.min() >= low - 1e-6 and m.max() <= high
+  assert np.allclose(m[0], low) and m[1:].max() > high - 3.0
+
+
+def test_describe_is_the_definition_log_mel_computes():
+  cfg = mel_lib.MelConfig(sample_rate=22050, n_fft=1024, win_length=1024,
+                      hop_length=256, fmin=0.0, fmax=8000.0)
+  d = mel_lib.describe(cfg)
+  assert (d['sample_rate'], d['n_fft'], d['win_length'], d['hop_length'],
+          d['n_mels'], d['fmin'], d['fmax']) == (22050, 1024, 1024, 256, 80,
+                                                 0.0, 8000.0)
+  assert '1e-05' in d['log'] and 'slaney' in d['mel_norm']

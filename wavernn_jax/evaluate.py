@@ -11,6 +11,7 @@ from wavernn_jax import audio_io
 from wavernn_jax import baselines
 from wavernn_jax import errors
 from wavernn_jax import input_pipeline
+from wavernn_jax import mel as mel_lib
 from wavernn_jax import plotting
 from wavernn_jax import timing
 from wavernn_jax import vocoder as vocoder_lib
@@ -197,23 +198,62 @@ def evaluate(workdir: str, wav_dir: str | None = None, split: str = 'test',
 
 def vocode_file(voc: vocoder_lib.Vocoder, input_path: str, output_path: str,
                 *, seed: int = 0, temperature: float = 1.0,
-                fold: bool = False) -> dict:
+                fold: bool = False, stream_frames: int = 0) -> dict:
   """Copy-synthesis: mel of `input_path` -> audio at `output_path` (+ PNG).
 
   Writes `output_path` and `<output_path minus .wav>.png` comparing the
   spectrograms of the input and the output; both are written atomically.
+  `stream_frames` > 0 vocodes through `Vocoder.stream`, that many frames
+  a chunk (see `vocode_mel`).
   """
+  _check_output(output_path)
+  audio = audio_io.read_audio(input_path, voc.sample_rate)
+  t = len(audio) // voc.hop_length * voc.hop_length
+  if t == 0:
+    raise audio_io.AudioFileError(f'{input_path} is shorter than one frame.')
+  return vocode_mel(voc, voc.mel(audio[:t])[0], output_path, label=input_path,
+                    seed=seed, temperature=temperature, fold=fold,
+                    stream_frames=stream_frames)
+
+
+def vocode_mel_file(voc: vocoder_lib.Vocoder, mel_path: str,
+                    output_path: str, **kwargs) -> dict:
+  """A mel from another front-end (`.npy` / `.npz`, float [frames, n_mels],
+  `voc.mel_spec`'s definition) -> audio at `output_path` (+ PNG)."""
+  _check_output(output_path)
+  return vocode_mel(voc, mel_lib.load(mel_path), output_path,
+                    label=mel_path, **kwargs)
+
+
+def _check_output(output_path: str) -> None:
   out_dir = os.path.dirname(os.path.abspath(output_path))
   if not os.path.isdir(out_dir) or not os.access(out_dir, os.W_OK):
     raise audio_io.AudioFileError(
         f'cannot write {output_path}: {out_dir} is not a writable folder; '
         'create it or choose another --output.')
-  audio = audio_io.read_audio(input_path, voc.sample_rate)
-  t = len(audio) // voc.hop_length * voc.hop_length
-  if t == 0:
-    raise audio_io.AudioFileError(f'{input_path} is shorter than one frame.')
-  audio = audio[:t]
-  mel = voc.mel(audio)
+
+
+def vocode_mel(voc: vocoder_lib.Vocoder, mel_FxM, output_path: str, *,
+               label: str = 'mel', seed: int = 0, temperature: float = 1.0,
+               fold: bool = False, stream_frames: int = 0) -> dict:
+  """Mel frames [F, n_mels] -> audio at `output_path` (+ spectrogram PNG).
+
+  With `stream_frames` > 0 the mel goes to `Vocoder.stream` in chunks of
+  that many frames, as a TTS front-end would hand them over, and the audio
+  is written as it comes, to `<output_path>.partial` (renamed when done);
+  the result then has `first_audio_seconds`, from the first chunk handed
+  over to the first audio back (compiling included on a first call). The
+  audio equals the whole-mel call's with the same seed.
+  """
+  mel = voc._check_mel(mel_FxM)  # pylint: disable=protected-access
+  if mel is None or mel.shape[0] != 1:
+    raise vocoder_lib.InputError(f'{label}: give one utterance\'s mel, '
+                                 '[frames, n_mels].')
+  if stream_frames and fold:
+    raise errors.UserError('streaming and folded sampling do not combine; '
+                           'drop --fold or --stream.')
+  frames = mel.shape[1]
+  t = frames * voc.hop_length
   t0, last = time.time(), [0.0]
 
   def progress(done, total):
@@ -221,21 +261,59 @@ def vocode_file(voc: vocoder_lib.Vocoder, input_path: str, output_path: str,
       last[0] = time.time()
       rate = done * voc.hop_length / max(time.time() - t0, 1e-9)
       logging.info('vocoding %s: %d/%d frames, %.0f samples/s, ETA %.0f s',
-                   input_path, done, total, rate,
+                   label, done, total, rate,
                    (total - done) * voc.hop_length / max(rate, 1e-9))
 
+  first = None
   with timing.CompileTimer() as compiled:
-    gen, _ = voc.generate(mel, seed=seed, temperature=temperature, fold=fold,
-                          progress=progress)
+    if stream_frames:
+      first, audio = _stream_to_wav(voc, mel[0], output_path, stream_frames,
+                                    seed, temperature, progress)
+    else:
+      gen, _ = voc.generate(mel, seed=seed, temperature=temperature,
+                            fold=fold, progress=progress)
+      audio = gen[0]
   seconds = time.time() - t0
-  audio_io.write_wav(output_path, gen[0], voc.sample_rate)
+  if not stream_frames:
+    audio_io.write_wav(output_path, audio, voc.sample_rate)
   png = os.path.splitext(output_path)[0] + '.png'
   plotting.save_figure(plotting.compare_spectrograms(
-      mel[0], voc.mel(gen[0])[0], voc.sample_rate, voc.hop_length), png)
-  return {'input': input_path, 'output': output_path, 'spectrogram': png,
-          'samples': int(t), 'seconds': seconds,
-          'samples_per_sec': t / seconds,
-          # Compiling (first call of a shape) apart from generating.
-          'compile_seconds': compiled.seconds,
-          'samples_per_sec_excl_compile': t / max(seconds - compiled.seconds,
+      mel[0], voc.mel(audio)[0], voc.sample_rate, voc.hop_length), png)
+  out = {'input': label, 'output': output_path, 'spectrogram': png,
+         'samples': int(t), 'seconds': seconds,
+         'samples_per_sec': t / seconds,
+         # Compiling (first call of a shape) apart from generating.
+         'compile_seconds': compiled.seconds,
+         'samples_per_sec_excl_compile': t / max(seconds - compiled.seconds,
                                                   1e-9)}
+  if stream_frames:
+    out.update(stream_frames=stream_frames, first_audio_seconds=first)
+  return out
+
+
+def _stream_to_wav(voc, mel_FxM, output_path, chunk, seed, temperature,
+                   progress):
+  """`Vocoder.stream` over chunks of the mel, each audio chunk appended to
+  `<output_path>.partial` as it comes; renamed to `output_path` at the end
+  (removed on an error). Returns (seconds to the first audio, the audio)."""
+  import soundfile as sf  # pylint: disable=g-import-not-at-top
+  partial = output_path + '.partial'
+  frames = mel_FxM.shape[0]
+  pieces, first, t0 = [], None, time.time()
+  try:
+    with sf.SoundFile(partial, 'w', samplerate=voc.sample_rate, channels=1,
+                      subtype='PCM_16', format='WAV') as f:
+      chunks = (mel_FxM[i:i + chunk] for i in range(0, frames, chunk))
+      for audio in voc.stream(chunks, seed=seed, temperature=temperature):
+        if first is None:
+          first = time.time() - t0
+        f.write(audio)
+        f.flush()
+        pieces.append(audio)
+        progress(sum(map(len, pieces)) // voc.hop_length, frames)
+    os.replace(partial, output_path)
+  except BaseException:
+    if os.path.exists(partial):
+      os.remove(partial)
+    raise
+  return first, np.concatenate(pieces)

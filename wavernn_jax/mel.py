@@ -114,3 +114,66 @@ def log_mel(wave_BxT, cfg: MelConfig):
   mag_BxFxK = jnp.abs(jnp.fft.rfft(frames_BxFxN, axis=-1))
   mel_BxFxM = mag_BxFxK @ mel_filterbank(cfg).T
   return jnp.log(jnp.maximum(mel_BxFxM, LOG_FLOOR))
+
+
+def describe(cfg: MelConfig) -> dict:
+  """The exact definition of `log_mel`, field by field (model cards,
+  `Vocoder.mel_spec`): what another front-end must compute to feed a
+  model trained on it."""
+  return dict(
+      sample_rate=cfg.sample_rate, n_fft=cfg.n_fft,
+      window=f'periodic Hann of {cfg.win_length} samples, zero-padded to '
+             f'n_fft (centred)',
+      win_length=cfg.win_length, hop_length=cfg.hop_length,
+      padding=f'reflect, n_fft // 2 = {cfg.n_fft // 2} samples at each end '
+              '(librosa center=True); frames = samples // hop_length, frame '
+              'k centred on sample k * hop_length',
+      n_mels=cfg.n_mels, mel_scale='slaney (linear below 1 kHz, log above)',
+      mel_norm='slaney (each filter divided by its width in Hz / 2)',
+      fmin=cfg.fmin, fmax=cfg.fmax,
+      magnitude='STFT magnitude (abs, power 1)',
+      log=f'natural log of max(mel, {LOG_FLOOR:g})',
+      audio='float in [-1, 1] (int16 / 32768)')
+
+
+def value_range(cfg: MelConfig) -> tuple[float, float]:
+  """(lowest, highest) value `log_mel` can give for audio in [-1, 1]: the
+  log floor, and the log of the largest filter's sum times the window's
+  sum (an STFT bin's magnitude is at most the window's sum)."""
+  top = float(mel_filterbank(cfg).sum(1).max()) * float(_window(cfg).sum())
+  return float(np.log(LOG_FLOOR)), float(np.log(top))
+
+
+def load(path: str) -> np.ndarray:
+  """A mel from a file: float [frames, n_mels] in `.npy`, or `.npz` with
+  one array (or one named `mel`). One-line errors on anything else."""
+  import os  # pylint: disable=g-import-not-at-top
+  if not os.path.isfile(path):
+    raise errors.UserError(f'no such mel file {path}; give a .npy or .npz '
+                           'file of a float [frames, n_mels] array.')
+  try:
+    data = np.load(path, allow_pickle=False)
+  except (ValueError, OSError) as e:
+    raise errors.UserError(
+        f'cannot read {path} as .npy / .npz ({str(e).splitlines()[0]}); '
+        'save it with numpy.save(path, mel).') from e
+  if isinstance(data, np.lib.npyio.NpzFile):
+    with data:
+      names = list(data.keys())
+      if 'mel' in names:
+        array = data['mel']
+      elif len(names) == 1:
+        array = data[names[0]]
+      else:
+        raise errors.UserError(
+            f'{path} holds {len(names)} arrays ({", ".join(names)}); name '
+            'the mel `mel` (numpy.savez(path, mel=mel)) or save only it.')
+  else:
+    array = data
+  if array.ndim == 3 and array.shape[0] == 1:
+    array = array[0]
+  if array.ndim != 2 or not np.issubdtype(array.dtype, np.floating):
+    raise errors.UserError(
+        f'the mel in {path} is {array.dtype} {list(array.shape)}; give a '
+        'float [frames, n_mels] array.')
+  return array

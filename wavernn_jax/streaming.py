@@ -147,4 +147,5 @@ def _check_chunk(voc, chunk, received: int) -> np.ndarray:
   if not np.isfinite(chunk).all():
     raise vocoder_lib.InputError(f'{where} has NaN or infinite values; '
                                  'recompute it from clean audio.')
+  voc._check_range(chunk, where)  # pylint: disable=protected-access
   return chunk.astype(np.float32)

@@ -36,6 +36,10 @@ from wavernn_jax import subscale_sampling
 # 1.6 s of audio at 16 kHz, ~40 % of the time for a 2 s utterance).
 GENERATE_CHUNK_FRAMES = 128
 GENERATE_TAIL_FRAMES = 8
+# How far above the largest value its own mel can reach (nats) a mel may
+# go before it is refused as another front-end's scale: generous, so that
+# a TTS model's overshoot passes.
+MEL_HEADROOM = 4.6  # ln 100.
 
 
 def chunk_frames(frames: int) -> list[int]:
@@ -198,6 +202,11 @@ class Vocoder:
         sp.name, self.model_config.hidden)), 'block': list(sp.block),
                       'density': 1.0 - achieved[sp.name]}
             for sp in self.pruned_specs()}
+
+  @property
+  def mel_spec(self) -> dict:
+    """The exact mel definition this model reads (`mel.describe`)."""
+    return mel_lib.describe(self.mel_config)
 
   def multiply_adds_per_sample(self) -> dict:
     """Multiply-adds the sampler spends on each output sample, by part.
@@ -401,7 +410,18 @@ class Vocoder:
     if not np.isfinite(mel).all():
       raise InputError('mel has NaN or infinite values; recompute it from '
                        'clean audio.')
+    self._check_range(mel)
     return mel.astype(np.float32)
+
+  def _check_range(self, mel, what: str = 'mel') -> None:
+    """One line when the values cannot be this model's log-mel."""
+    low, high = mel_lib.value_range(self.mel_config)
+    if mel.min() < low - 0.01 or mel.max() > high + MEL_HEADROOM:
+      raise InputError(
+          f'{what} values span [{mel.min():.2f}, {mel.max():.2f}], outside '
+          f'what this model\'s mel gives ([{low:.2f}, {high:.2f}] for audio '
+          'in [-1, 1]): another front-end\'s scale (dB, log10, power?); '
+          'compute it as voc.mel_spec says, or with voc.mel(wave).')
 
 
 def make_net(config):

@@ -191,9 +191,18 @@ def model_card(voc, card: dict, result: dict, command: str, trained_on: str,
   return (f'# {name} — WaveRNN ({_model_line(c)})\n\n'
           f'Restore: `Vocoder.restore("pretrained/{name}")`; vocode:\n'
           f'`python launch.py --mode=vocode --workdir=pretrained/{name} '
-          '--input=in.wav --output=out.wav`.\n\n'
+          '--input=in.wav --output=out.wav` (or `--mel=mel.npy`).\n\n'
           f'| field | value |\n|---|---|\n{table}\n'
-          + (f'\n{note}\n' if note else ''))
+          + (f'\n{note}\n' if note else '') + '\n' + mel_section(voc))
+
+
+def mel_section(voc) -> str:
+  """The card's mel definition (`Vocoder.mel_spec`): what a front-end
+  must compute to feed the model (`launch.py --mode=vocode --mel=...`)."""
+  rows = '\n'.join(f'| {k} | {v} |' for k, v in voc.mel_spec.items())
+  return ('## Mel definition\n\n`Vocoder.mel_spec`; a mel given with '
+          '`--mel` (float [frames, n_mels]) must follow it.\n\n'
+          f'| field | value |\n|---|---|\n{rows}\n')
 
 
 if __name__ == '__main__':
