@@ -103,13 +103,21 @@ _SPARSE_DTYPES = flags.DEFINE_list('sparse_dtypes', ['float32'], 'Sparse '
                                    'rows: storage of the values '
                                    '(float32, bfloat16).')
 _PATH = flags.DEFINE_enum('path', 'step',
-                          ['step', 'generate', 'features', 'vocode'],
+                          ['step', 'generate', 'features', 'vocode',
+                           'stream'],
                           'step: the bare jitted scan; generate: '
                           'Vocoder.generate; features: what embedded bytes, '
                           'LPC and pitch add to Vocoder.generate at the demo '
                           'preset (16 kHz), per --hidden, dense and pruned '
                           'to --features_sparsity; vocode: only the '
-                          '--vocode_workdir rows.')
+                          '--vocode_workdir rows; stream: Vocoder.stream '
+                          'latency and real-time factor of each '
+                          '--stream_workdirs model.')
+_STREAM_WORKDIRS = flags.DEFINE_list(
+    'stream_workdirs', [], 'stream: trained models (workdirs or '
+    'pretrained/<name>) to stream a --vocode_seconds file with.')
+_STREAM_FRAMES = flags.DEFINE_list(
+    'stream_frames', ['1', '8'], 'stream: mel frames per chunk handed over.')
 _FEAT_SPARSITY = flags.DEFINE_list(
     'features_sparsity', ['0', '0.95'], 'features: sparsity of R and O1..O4 '
     '(16x1 blocks; 0: dense) of each row group.')
@@ -197,6 +205,14 @@ def main(argv):
     return
   if _PATH.value == 'vocode':
     vocode_only()
+    return
+  if _PATH.value == 'stream':
+    for workdir in _STREAM_WORKDIRS.value:
+      for frames in map(int, _STREAM_FRAMES.value):
+        print(json.dumps(dict(stream_row(workdir, frames,
+                                         _VOCODE_SECONDS.value),
+                              threads=_threads(), jax=jax.__version__,
+                              **timing.machine())), flush=True)
     return
   if _PATH.value == 'features':
     for hidden in map(int, _HIDDEN.value):
@@ -498,6 +514,49 @@ def vocode_rows(workdir: str, seconds: float) -> list[dict]:
           samples_per_sec_generate_excl_compile=round(
               r['samples_per_sec_excl_compile'], 1)))
   return rows
+
+
+def stream_row(workdir: str, chunk: int, seconds: float) -> dict:
+  """`Vocoder.stream` of a `seconds` file cut from the test fixture, mel
+  handed over `chunk` frames at a time as fast as the stream takes them.
+
+  first_audio_ms: from handing over the chunk that completes the frames the
+  first audio needs (its look-ahead) to that audio coming back; cold: the
+  first stream of the process (compiling included), warm: a second one.
+  chunk_latency_ms: the same for every audio chunk of the warm stream
+  (median and max). rtf: audio seconds over the warm stream's wall time.
+  """
+  voc = vocoder_lib.Vocoder.restore(workdir)
+  clip = audio_io.read_audio(os.path.join(
+      os.path.dirname(__file__), '..', '..', 'tests', 'fixtures',
+      'heldout_clip.wav'), voc.sample_rate)
+  n = int(seconds * voc.sample_rate) // voc.hop_length * voc.hop_length
+  mel = voc.mel(np.resize(clip, n))[0]
+
+  def run():
+    handed = []
+
+    def chunks():
+      for i in range(0, len(mel), chunk):
+        handed.append(time.perf_counter())
+        yield mel[i:i + chunk]
+    lat, t0 = [], time.perf_counter()
+    for _ in voc.stream(chunks(), seed=0):
+      lat.append(time.perf_counter() - handed[-1])
+    return lat, time.perf_counter() - t0
+
+  with timing.CompileTimer() as compiled:
+    cold, _ = run()
+  warm, wall = run()
+  return dict(path='stream', workdir=workdir, stream_frames=chunk,
+              hop_ms=1000 * voc.hop_length / voc.sample_rate,
+              audio_seconds=n / voc.sample_rate,
+              first_audio_ms_cold=round(1000 * cold[0], 1),
+              compile_s_cold=round(compiled.seconds, 2),
+              first_audio_ms=round(1000 * warm[0], 1),
+              chunk_latency_ms_median=round(1000 * float(np.median(warm)), 1),
+              chunk_latency_ms_max=round(1000 * max(warm), 1),
+              rtf=round(n / voc.sample_rate / wall, 3))
 
 
 if __name__ == '__main__':
