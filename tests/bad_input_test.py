@@ -309,6 +309,13 @@ def test_checkpoint_from_before_a_model_option_existed():
   with pytest.raises(checkpoint.CheckpointError) as e:
     checkpoint.check_compatible(old, now)
   _one_line(e, 'model.mulaw=False', 'True')
+  now['model']['mulaw'] = False
+  del old['mel']['padding']  # Saved before `mel.padding` existed.
+  checkpoint.check_compatible(old, now)  # 'center': fits.
+  now['mel']['padding'] = 'hifigan'
+  with pytest.raises(checkpoint.CheckpointError) as e:
+    checkpoint.check_compatible(old, now)
+  _one_line(e, "mel.padding='center'", "'hifigan'")
 
 
 @pytest.mark.parametrize('arg, change, words', [

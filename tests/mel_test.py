@@ -73,3 +73,43 @@ def test_describe_is_the_definition_log_mel_computes():
           d['n_mels'], d['fmin'], d['fmax']) == (22050, 1024, 1024, 256, 80,
                                                  0.0, 8000.0)
   assert '1e-05' in d['log'] and 'slaney' in d['mel_norm']
+
+
+def _hifigan_reference(y, sr, n_fft, hop, win, n_mels, fmin, fmax):
+  """HiFi-GAN's meldataset.mel_spectrogram (center=False), in NumPy float64:
+  reflect-pad (n_fft - hop) / 2, periodic Hann (torch.hann_window), |X| as
+  sqrt(re^2 + im^2 + 1e-9), librosa's Slaney mel filters, ln clamp 1e-5."""
+  p = (n_fft - hop) // 2
+  y = np.pad(y.astype(np.float64), (p, p), mode='reflect')
+  window = np.zeros(n_fft)
+  left = (n_fft - win) // 2
+  window[left:left + win] = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(win) /
+                                               win)
+  frames = 1 + (len(y) - n_fft) // hop
+  spec = np.fft.rfft(np.stack([y[k * hop:k * hop + n_fft] * window
+                               for k in range(frames)]), axis=-1)
+  mag = np.sqrt(spec.real ** 2 + spec.imag ** 2 + 1e-9)
+  basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin,
+                              fmax=fmax)
+  return np.log(np.maximum(mag @ basis.T, 1e-5))
+
+
+def test_hifigan_mel_matches_the_reference_definition():
+  from experiments.configs import wavernn  # pylint: disable=g-import-not-at-top
+  config = wavernn.get_config('preset=tiny,mel=hifigan')
+  cfg = mel_lib.MelConfig(**config.mel.to_dict())
+  assert (cfg.sample_rate, cfg.n_fft, cfg.hop_length, cfg.win_length,
+          cfg.n_mels, cfg.fmin, cfg.fmax) == (22050, 1024, 256, 1024, 80, 0.0,
+                                              8000.0)
+  rng = np.random.default_rng(3)
+  t = np.arange(40 * 256) / 22050
+  y = (0.5 * np.sin(2 * np.pi * 180 * t) * (1 + np.sin(2 * np.pi * 3 * t))
+       / 2 + 0.05 * rng.normal(size=t.size)).astype(np.float32)
+  want = _hifigan_reference(y, 22050, 1024, 256, 1024, 80, 0.0, 8000.0)
+  got = np.asarray(mel_lib.log_mel(y[None], cfg))[0]
+  assert got.shape == want.shape == (40, 80)
+  np.testing.assert_allclose(got, want, atol=2e-3)
+  # Ours differs from it: half a hop later, n_fft // 2 padding.
+  ours = np.asarray(mel_lib.log_mel(y[None], mel_lib.MelConfig(
+      **dict(config.mel.to_dict(), padding='center'))))[0]
+  assert np.abs(ours - want).max() > 0.1

@@ -224,3 +224,18 @@ def test_multiply_adds_per_sample_count_the_products_by_hand():
   lpc.model.lpc_order = 4
   got = vocoder_lib.Vocoder.from_config(lpc).multiply_adds_per_sample()
   assert got['cell'] == cell + 2 * 3 * h and got['lpc'] == 4
+
+
+def test_a_hifigan_mel_model_vocodes_a_mel_of_that_definition():
+  """mel=hifigan: 22.05 kHz, hop 256; the model reads that front-end's mel
+  and generate and log_prob agree in shape with it."""
+  voc = vocoder_lib.Vocoder.from_config(
+      wavernn.get_config('preset=tiny,mel=hifigan'))
+  assert (voc.sample_rate, voc.hop_length, voc.n_mels) == (22050, 256, 80)
+  assert voc.mel_spec['padding'].startswith('reflect, (n_fft - hop_length)')
+  wave = 0.3 * np.sin(np.arange(6 * 256) * 0.05).astype(np.float32)
+  mel = voc.mel(wave)
+  assert mel.shape == (1, 6, 80)
+  audio, lp = voc.generate(mel, seed=1)
+  assert audio.shape == (1, 6 * 256) and np.isfinite(lp).all()
+  assert np.isfinite(voc.log_prob(audio, mel)).all()

@@ -23,6 +23,7 @@ import jax
 import orbax.checkpoint as ocp
 
 from wavernn_jax import errors
+from wavernn_jax import mel as mel_lib
 from wavernn_jax import model as model_lib
 from wavernn_jax import subscale as subscale_lib
 
@@ -333,6 +334,7 @@ _DEFAULTS = {
     'subscale': {f.name: f.default
                  for f in dataclasses.fields(subscale_lib.SubscaleConfig)},
     'sparsity': {'balance_rows': False},
+    'mel': {f.name: f.default for f in dataclasses.fields(mel_lib.MelConfig)},
 }
 
 

@@ -19,6 +19,8 @@ import numpy as np
 from wavernn_jax import errors
 
 LOG_FLOOR = 1e-5  # Magnitudes below this are clipped before the log.
+PADDINGS = ('center', 'hifigan')
+HIFIGAN_EPS = 1e-9  # HiFi-GAN's magnitude: sqrt(re^2 + im^2 + eps).
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,8 +32,15 @@ class MelConfig:
   n_mels: int = 80  # mel bins.
   fmin: float = 40.0  # Hz, lowest mel band edge.
   fmax: float = 8000.0  # Hz, highest mel band edge (<= sample_rate / 2).
+  # 'center': reflect-pad n_fft // 2 at each end, |X| (librosa center=True).
+  # 'hifigan': reflect-pad (n_fft - hop) // 2, sqrt(|X|^2 + 1e-9), as
+  # HiFi-GAN's / NVIDIA Tacotron 2's mel_spectrogram.
+  padding: str = 'center'
 
   def __post_init__(self):
+    if self.padding not in PADDINGS:
+      raise errors.UserError(f'mel padding={self.padding!r} is unknown; use '
+                             f'one of {PADDINGS}.')
     if not 0 < self.win_length <= self.n_fft:
       raise errors.UserError(
           f'mel win_length={self.win_length} must be in '
@@ -89,6 +98,13 @@ def _window(cfg: MelConfig) -> np.ndarray:
       np.float32)
 
 
+def _pad(cfg: MelConfig) -> int:
+  """Reflect padding at each end of the audio."""
+  if cfg.padding == 'hifigan':
+    return (cfg.n_fft - cfg.hop_length) // 2
+  return cfg.n_fft // 2
+
+
 def log_mel(wave_BxT, cfg: MelConfig):
   """Log-mel spectrogram of float audio.
 
@@ -101,7 +117,7 @@ def log_mel(wave_BxT, cfg: MelConfig):
   """
   wave_BxT = jnp.asarray(wave_BxT, jnp.float32)
   t = wave_BxT.shape[-1]
-  pad = cfg.n_fft // 2
+  pad = _pad(cfg)
   if t <= pad:
     raise errors.UserError(f'audio of {t} samples is too short for a mel '
                            f'spectrogram with n_fft={cfg.n_fft}; give at least '
@@ -111,7 +127,12 @@ def log_mel(wave_BxT, cfg: MelConfig):
   idx_FxN = (np.arange(frames)[:, None] * cfg.hop_length +
              np.arange(cfg.n_fft)[None, :])
   frames_BxFxN = padded[:, idx_FxN] * _window(cfg)
-  mag_BxFxK = jnp.abs(jnp.fft.rfft(frames_BxFxN, axis=-1))
+  spec_BxFxK = jnp.fft.rfft(frames_BxFxN, axis=-1)
+  if cfg.padding == 'hifigan':
+    mag_BxFxK = jnp.sqrt(jnp.real(spec_BxFxK) ** 2 +
+                         jnp.imag(spec_BxFxK) ** 2 + HIFIGAN_EPS)
+  else:
+    mag_BxFxK = jnp.abs(spec_BxFxK)
   mel_BxFxM = mag_BxFxK @ mel_filterbank(cfg).T
   return jnp.log(jnp.maximum(mel_BxFxM, LOG_FLOOR))
 
@@ -125,13 +146,19 @@ def describe(cfg: MelConfig) -> dict:
       window=f'periodic Hann of {cfg.win_length} samples, zero-padded to '
              f'n_fft (centred)',
       win_length=cfg.win_length, hop_length=cfg.hop_length,
-      padding=f'reflect, n_fft // 2 = {cfg.n_fft // 2} samples at each end '
-              '(librosa center=True); frames = samples // hop_length, frame '
-              'k centred on sample k * hop_length',
+      padding=(f'reflect, n_fft // 2 = {cfg.n_fft // 2} samples at each '
+               'end (librosa center=True); frames = samples // hop_length, '
+               'frame k centred on sample k * hop_length'
+               if cfg.padding == 'center' else
+               f'reflect, (n_fft - hop_length) // 2 = {_pad(cfg)} samples at '
+               'each end, no centring (HiFi-GAN / NVIDIA Tacotron 2); frames '
+               '= samples // hop_length, frame k centred on sample k * '
+               'hop_length + hop_length / 2'),
       n_mels=cfg.n_mels, mel_scale='slaney (linear below 1 kHz, log above)',
       mel_norm='slaney (each filter divided by its width in Hz / 2)',
       fmin=cfg.fmin, fmax=cfg.fmax,
-      magnitude='STFT magnitude (abs, power 1)',
+      magnitude=('STFT magnitude (abs, power 1)' if cfg.padding == 'center'
+                 else f'sqrt(re^2 + im^2 + {HIFIGAN_EPS:g}) (power 1)'),
       log=f'natural log of max(mel, {LOG_FLOOR:g})',
       audio='float in [-1, 1] (int16 / 32768)')
 

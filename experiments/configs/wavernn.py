@@ -18,6 +18,11 @@ Usage:
   block        pruning block shape BHxBW, e.g. 16x1, 4x4, 1x1 (str)
   batch_factor subscale: B, sub-tensors per utterance (int)
   horizon      subscale: F, future horizon in folded samples (int)
+  mel          default | hifigan: HiFi-GAN's / NVIDIA Tacotron 2's mel
+               (22,050 Hz, n_fft 1024, hop 256, win 1024, 80 Slaney mels,
+               0-8,000 Hz, magnitude, ln clamped at 1e-5), so the vocoder
+               reads such an acoustic model's output (needs a 22.05 kHz
+               wav_folder corpus)
 """
 
 import ml_collections
@@ -27,7 +32,12 @@ from wavernn_jax import subscale
 
 ARG_DEFAULTS = dict(variant='dense', preset='demo', hidden=-1,
                     conditional=True, seed=0, steps=-1, ckpt_every=-1,
-                    sparsity=-1.0, block='16x1', batch_factor=16, horizon=64)
+                    sparsity=-1.0, block='16x1', batch_factor=16, horizon=64,
+                    mel='default')
+# The mel=hifigan front-end convention (mel.MelConfig fields).
+HIFIGAN_MEL = dict(sample_rate=22050, n_fft=1024, win_length=1024,
+                   hop_length=256, n_mels=80, fmin=0.0, fmax=8000.0,
+                   padding='hifigan')
 VARIANTS = ('dense', 'sparse', 'subscale')
 
 
@@ -39,6 +49,8 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
   if args.preset not in ('tiny', 'demo', 'paper'):
     raise ValueError(f'preset={args.preset!r} is unknown; use tiny, demo or '
                      'paper.')
+  if args.mel not in ('default', 'hifigan'):
+    raise ValueError(f'mel={args.mel!r} is unknown; use default or hifigan.')
 
   c = ml_collections.ConfigDict()
   c.variant = args.variant  # dense | sparse | subscale.
@@ -53,6 +65,7 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
   c.mel.n_mels = 80  # mel bins.
   c.mel.fmin = 40.0  # Hz.
   c.mel.fmax = 8000.0  # Hz, <= sample_rate / 2.
+  c.mel.padding = 'center'  # center (librosa center=True) | hifigan (mel.MelConfig).
 
   c.model = ml_collections.ConfigDict()
   c.model.hidden = 256  # H, GRU units (paper: 896).
@@ -177,6 +190,11 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
   elif args.preset == 'paper':
     c.sparsity.update(start_step=1000, ramp_steps=200_000, update_every=500)
 
+  if args.mel == 'hifigan':  # A 22.05 kHz corpus: asterisk_allison is 16 kHz.
+    c.mel.update(HIFIGAN_MEL)
+    c.data.name = 'wav_folder'
+    hop = c.mel.hop_length  # Crops stay whole frames, about as long.
+    c.data.crop_samples = max(hop, round(c.data.crop_samples / hop) * hop)
   if args.hidden != -1:
     c.model.hidden = args.hidden
   if args.steps != -1:
