@@ -19,22 +19,27 @@ S, HORIZON = 4, 2  # Sub-tensors and future horizon of the small model.
 
 
 def _vocoder(batch_factor=S, horizon=HORIZON, now_tap=False,
-             left_input=False, left_samples=1):
+             left_input=False, left_samples=1, sub_bias=False):
   config = wavernn.get_config(f'preset=tiny,variant=subscale,batch_factor='
                               f'{batch_factor},horizon={horizon}')
   config.subscale.update(now_tap=now_tap, left_input=left_input,
-                         left_samples=left_samples)
+                         left_samples=left_samples, sub_bias=sub_bias)
   v = vocoder_lib.Vocoder.from_config(config, seed=0)
   # Larger weights than the init: peaky distributions, so any mismatch shows.
   v.params = jax.tree_util.tree_map(lambda x: x * 3.0, v.params)
+  if sub_bias:  # Initialised at zero: make each sub-tensor's bias its own.
+    context = v.params['params']['context']
+    context['b_sub'] = jax.random.normal(jax.random.key(7),
+                                         context['b_sub'].shape)
   return v
 
 
 @pytest.fixture(scope='module', params=[(False, False), (True, False),
                                         (False, True)],
-                ids=['', 'now_tap', 'left_input'])
+                ids=['', 'now_tap', 'left_input_sub_bias'])
 def voc(request):
-  return _vocoder(now_tap=request.param[0], left_input=request.param[1])
+  return _vocoder(now_tap=request.param[0], left_input=request.param[1],
+                  sub_bias=request.param[1])
 
 
 def _mel(voc, frames, batch=1, seed=0):
@@ -116,8 +121,9 @@ def test_generate_agrees_with_log_prob(factor, horizon, temperature, now_tap,
                                        left):
   """ln P reported by the sampler == teacher-forced ln P of its output (also
   when the length is not a multiple of S: 5 * 64 = 320 = 3 * 106 + 2);
-  `left`: subscale.left_samples with left_input, 0 without."""
-  v = _vocoder(factor, horizon, now_tap, left > 0, max(left, 1))
+  `left`: subscale.left_samples with left_input, 0 without; with left >= 2
+  also subscale.sub_bias."""
+  v = _vocoder(factor, horizon, now_tap, left > 0, max(left, 1), left >= 2)
   mel = _mel(v, 5, batch=2)
   audio, lp = v.generate(mel, seed=3, temperature=temperature)
   assert audio.dtype == np.int16 and audio.shape == (2, 5 * 64)
@@ -265,3 +271,19 @@ def test_left_input_is_the_samples_just_before(left_samples):
     for k in range(1, left_samples + 1):
       if z0 + k < S:  # x_{t-k} of (z0 + k, k0) is the poked sample.
         assert changed[k0, z0 + k], (z0, k0, k)
+
+
+def test_sub_bias_gives_each_sub_tensor_its_own_gate_bias():
+  """subscale.sub_bias: changing sub-tensor 2's bias changes ln P of every
+  sample of sub-tensor 2, and of no sample of sub-tensors 0 and 1 (which
+  never see sub-tensor 2)."""
+  v = _vocoder(sub_bias=True)
+  mel = _mel(v, 3)
+  rng = np.random.default_rng(2)
+  audio = rng.integers(-3000, 3000, (1, 3 * 64)).astype(np.int16)
+  base = v.log_prob(audio, mel)
+  context = v.params['params']['context']
+  context['b_sub'] = context['b_sub'].at[2].add(1.0)
+  moved = np.abs(v.log_prob(audio, mel) - base)[0] > 1e-6
+  assert moved[2::S].all()  # Sub-tensor 2: samples S * i + 2.
+  assert not moved[0::S].any() and not moved[1::S].any()

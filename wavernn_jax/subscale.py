@@ -66,6 +66,10 @@ class SubscaleConfig:
   # its own (E_left for k = 1, E_left_more[k - 2] after); zero where s < k
   # (those are drawn later).
   left_samples: int = 1
+  # Issue 27's first candidate: a gate bias per sub-tensor (b_sub [S, 3H]),
+  # so the shared cell knows which sub-tensor it is in (sub-tensor 0 sees
+  # no earlier sample of its column, sub-tensor 15 sees 15).
+  sub_bias: bool = False
 
   def __post_init__(self):
     if self.batch_factor < 1:
@@ -119,7 +123,8 @@ class SubscaleConfig:
                dilations=tuple(int(d) for d in s.dilations),
                now_tap=bool(s.get('now_tap', False)),
                left_input=bool(s.get('left_input', False)),
-               left_samples=int(s.get('left_samples', 1)))
+               left_samples=int(s.get('left_samples', 1)),
+               sub_bias=bool(s.get('sub_bias', False)))
 
 
 def dilations_for(horizon: int, kernel: int = 2) -> tuple[int, ...]:
@@ -201,6 +206,9 @@ class ContextNet(nn.Module):
       self.now = self.param('conv_now', nn.initializers.variance_scaling(
           2.0, 'fan_in', 'truncated_normal', in_axis=(0, 1), out_axis=(2, 3)),
                             (s, 2, s, c))
+    if self.sub.sub_bias:
+      self.b_sub = self.param('b_sub', nn.initializers.zeros,
+                              (s, self.gates))
     if self.sub.left_input:  # Rows for c and f, as the cell's E_prev.
       self.left = self.param(
           'E_left', model._byte_embedding_init(2),  # pylint: disable=protected-access
@@ -215,13 +223,15 @@ class ContextNet(nn.Module):
     `now_tap` also `now` [S, 2, S, C], masked to z < s; with `left_input`
     also `left` [2, 256, G], rows for the bytes of (s - 1, i), and with
     `left_samples` > 1 `left_more` [left_samples - 1, 2, 256, G], rows for
-    those of (s - k, i), k >= 2."""
+    those of (s - k, i), k >= 2; with `sub_bias` `sub_bias` [S, G]."""
     s = self.sub.batch_factor
     kernels = [w * group_mask(s, strict=(l == 0))
                for l, w in enumerate(self.kernels)]
     w = {'kernels': kernels, 'biases': list(self.biases), 'out': self.out}
     if self.sub.now_tap:
       w['now'] = self.now * group_mask(s, strict=True)[0]
+    if self.sub.sub_bias:
+      w['sub_bias'] = self.b_sub
     if self.sub.left_input:
       w['left'] = self.left
       if self.sub.left_samples > 1:
@@ -324,6 +334,8 @@ def teacher_forced(w: model.Weights, cw: dict, xin_BxFxG, idx_NxS,
     idx_QxS, ctx_QxBxC, (pc, pf, c, f), left = inputs
     xin_QxBxG = jnp.swapaxes(xin_BxFxG[:, idx_QxS], 0, 1).reshape(
         q, b * factor, -1) + ctx_QxBxC @ cw['out']
+    if 'sub_bias' in cw:  # The gate bias of each row's sub-tensor.
+      xin_QxBxG = xin_QxBxG + cw['sub_bias'][s_B]
     if left:  # (c, f) of (s - k, i), with `cw['left']`.
       xin_QxBxG = xin_QxBxG + left_term(cw, tuple(zip(left[::2], left[1::2])),
                                         s_B)

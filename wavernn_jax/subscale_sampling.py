@@ -132,6 +132,8 @@ def sample(w: model.Weights, cw: dict, xin_BxFxG, length, key, temperature,
     ctx_BxSxG, hbufs = _context_step(cw, sub, xs, hbufs, j_S, write_S)
     frame_S = jnp.clip((factor * j_S + s_idx) // hop, 0, frames - 1)
     xin_BxSxG = xin_BxFxG[:, frame_S] + ctx_BxSxG
+    if 'sub_bias' in cw:  # The gate bias of each sub-tensor.
+      xin_BxSxG = xin_BxSxG + cw['sub_bias'][None]
     if 'left' in cw:  # (s - k, j_s), drawn k (F + 1) steps or more ago.
       row_S = jnp.clip(j_S + sub.lookback, 0, rows - 1)
       lefts = [drawn[:, row_S, jnp.maximum(s_idx - k, 0)]

@@ -155,6 +155,7 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
     # With left_input: x_{t-1} ... x_{t-k} = (s - 1, i) ... (s - k, i), k of
     # them (each zero where s < k; at most B - 1).
     c.subscale.left_samples = max(1, min(4, args.batch_factor - 1))
+    c.subscale.sub_bias = False  # a gate bias per sub-tensor (issue 27's first candidate; not yet measured).
     # Folded samples, one ReLU conv layer each: the context net sees columns
     # j - F + 1 ... j + F of the earlier sub-tensors (subscale.dilations_for).
     c.subscale.dilations = subscale.dilations_for(max(args.horizon, 0),
