@@ -45,6 +45,8 @@
 #                     x_{t-1} ... x_{t-4} = (s - 1, i) ... (s - 4, i), into
 #                     the cell's input term (left_samples 1 -> 4; each zero
 #                     where s < k; the default since session 7)
+#   subscale384_bias  subscale384_left4 + subscale.sub_bias: a gate bias per
+#                     sub-tensor (issue 27's first candidate)
 arm() {  # NAME
   local config=experiments/configs/wavernn.py
   local pair=(--config.model.emphasis=0.85 --config.model.embed_inputs=false
@@ -94,6 +96,11 @@ arm() {  # NAME
       arm_flags=("${sub[@]}" "${sub_data[@]}"
                  --config.subscale.now_tap=true --config.subscale.left_input=true
                  --config.subscale.left_samples=4) ;;
+    subscale384_bias)
+      arm_config=$subscale
+      arm_flags=("${sub[@]}" "${sub_data[@]}"
+                 --config.subscale.now_tap=true --config.subscale.left_input=true
+                 --config.subscale.left_samples=4 --config.subscale.sub_bias=true) ;;
     *) echo "error: unknown arm '$1'; see experiments/studies/pair_arms.sh." >&2
        return 1 ;;
   esac
