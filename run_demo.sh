@@ -8,18 +8,18 @@ cd "$(dirname "$0")"
 WORKDIR="${WORKDIR:-workdirs/demo}"
 PY=.venv/bin/python
 mkdir -p "$WORKDIR"
-# First, something to listen to at once: every shipped model (the four
+# First, something to listen to at once: every shipped model (the five
 # under pretrained/; tests/pretrained_test.py names them) vocodes three
-# held-out utterances, the best dense one (dense384_lpc_pitch_v2: H = 384, the
-# recipe of issue 11 with LPC and pitch from the mel; 3.9 CPU hours, then
-# 10 minutes at batch 128 and 256 on a lent GPU) first, then the others in
-# name order: the equal-non-zero pair dense256_lpc_v2 / sparse864_lpc_v2 and
-# subscale384_v4 (pretrained/<name>/MODEL_CARD.md; docs/RESULTS.md compares
-# them; earlier models: docs/PRETRAINED_HISTORY.md).
+# held-out utterances. First the flagship, sparse896_lpc_pitch (95 %
+# block-sparse H = 896, LPC and pitch from the mel; issue 23: the fast one,
+# still training), then the others in name order: the best-sounding dense
+# model dense384_lpc_pitch_v2, the equal-non-zero pair dense256_lpc_v2 /
+# sparse864_lpc_v2 and subscale384_v4 (pretrained/<name>/MODEL_CARD.md;
+# docs/RESULTS.md compares them; earlier models: docs/PRETRAINED_HISTORY.md).
 # Each run's JSON result goes to <output folder>/vocode.json; then a table of
 # them is printed.
 runs=()
-best=pretrained/dense384_lpc_pitch_v2
+best=pretrained/sparse896_lpc_pitch
 for model in $best $(ls -d pretrained/*/ | sed 's|/$||' | grep -vx $best); do
   name=$(basename "$model")
   out="$WORKDIR/pretrained_vocoded/$name"

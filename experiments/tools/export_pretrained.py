@@ -66,7 +66,7 @@ def main(argv):
   if voc.config.get('variant') != 'subscale':
     card['multiply_adds_per_sample'] = voc.multiply_adds_per_sample()
   if _SPEED_JSON.value:
-    card['speed'] = warm_speed(_SPEED_JSON.value)
+    card['speed'] = warm_speed(_SPEED_JSON.value, _NAME.value)
   with open(os.path.join(out, 'card.json'), 'w') as f:
     json.dump(card, f, indent=1)
   if _EVAL_JSON.value:
@@ -80,14 +80,16 @@ def main(argv):
   print(json.dumps(card))
 
 
-def warm_speed(path: str) -> dict:
-  """The warm-cache row of a `bench_sampling.py --path=vocode` file."""
+def warm_speed(path: str, name: str) -> dict:
+  """The warm-cache row of model `name` (its workdir's last folder) in a
+  `bench_sampling.py --path=vocode` file (which may time others too)."""
   with open(path) as f:
     rows = [json.loads(l) for l in f if l.strip()]
-  warm = [r for r in rows if r.get('compile_cache') == 'warm']
+  warm = [r for r in rows if r.get('compile_cache') == 'warm' and
+          os.path.basename(os.path.normpath(r.get('workdir', ''))) == name]
   if not warm:
     raise app.UsageError(f'{path} has no warm-cache row of '
-                         '`bench_sampling.py --path=vocode`.')
+                         f'`bench_sampling.py --path=vocode` for {name}.')
   return warm[-1]
 
 
@@ -172,8 +174,12 @@ def model_card(voc, card: dict, result: dict, command: str, trained_on: str,
                f"(linear prediction {fmt('lpc_bits_per_sample', 2)}, uniform "
                f"{fmt('uniform_bits_per_sample', 2)})"))
   if 'pesq_wb' in result:
+    seeds = result.get('quality_seed')
+    over = (f", mean of {len(seeds)} samplings, seeds "
+            f"{', '.join(map(str, seeds))}" if isinstance(seeds, list) else
+            ', mean')
     rows.append((f"copy-synthesis ({result['quality_utterances']} held-out "
-                 'utterances, mean)',
+                 f'utterances{over})',
                  f"PESQ-WB {fmt('pesq_wb', 2)}, STOI {fmt('stoi')}, MCD "
                  f"{fmt('mcd_db', 2)} dB (Griffin-Lim on the same mels: "
                  f"{fmt('griffin_lim_pesq_wb', 2)}, "
