@@ -62,8 +62,9 @@ for arg in "$@"; do
          || [ ! -f /usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz ]; then
         apt_install "the default corpus" asterisk-core-sounds-en-g722 asterisk-core-sounds-en
       fi ;;
-    --render)
-      command -v chromium >/dev/null || apt_install "chromium (the listening page's render check)" chromium ;;
+    --render)  # Best effort: without it the render check skips and says why.
+      command -v chromium >/dev/null || (apt_install "chromium (the listening page's render check)" chromium) \
+        || echo "warning: chromium could not be installed; tests/listening_page_test.py::test_page_renders will skip" >&2 ;;
     *)
       echo "error: unknown option $arg; use --corpus and/or --render" >&2
       exit 1 ;;
