@@ -11,6 +11,7 @@ Shapes: B batch, T samples, F = T // hop frames, M mel bins, K = n_fft // 2 + 1.
 
 import dataclasses
 import functools
+import os
 
 import jax
 import jax.numpy as jnp
@@ -174,7 +175,6 @@ def value_range(cfg: MelConfig) -> tuple[float, float]:
 def load(path: str) -> np.ndarray:
   """A mel from a file: float [frames, n_mels] in `.npy`, or `.npz` with
   one array (or one named `mel`). One-line errors on anything else."""
-  import os  # pylint: disable=g-import-not-at-top
   if not os.path.isfile(path):
     raise errors.UserError(f'no such mel file {path}; give a .npy or .npz '
                            'file of a float [frames, n_mels] array.')
