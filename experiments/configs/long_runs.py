@@ -33,6 +33,12 @@ Runs (command chain, cost so far, scores: docs/RESULTS.md):
                   6,000 CPU-s (7,883 steps, 8.739 Polyak): ahead at equal
                   steps by 0.08 bit early and 0.01 at the end, but 1.17x
                   the CPU per step, so no better at equal CPU.
+  sparse896_z95_anneal  A branch of sparse896_z95 at step 19,124 (SEEDS
+                  below: long_run.sh copies that checkpoint in when the
+                  branch has none) whose cosine ends at step 28,000: the
+                  LR drops from 1.47e-3 to 4.0e-4 and decays to 7.5e-5.
+                  It measures how much of the gap to the targets is the
+                  high learning rate rather than capacity or samples.
 
 Expected curves and the speed of the chosen run: docs/RESULTS.md, "A large
 sparse model that is also real time".
@@ -71,6 +77,16 @@ RUNS = {
         _FLAGSHIP_PRUNING,
         dict(distill_from='pretrained/dense384_lpc_pitch_v2',
              distill_weight=0.5)),
+    'sparse896_z95_anneal': (
+        'variant=sparse,hidden=896,sparsity=0.95,block=16x1',
+        _FLAGSHIP_PRUNING, dict(steps=28_000)),
+}
+
+# Branches: a run that starts from another run's committed checkpoint
+# (its parameters, optimizer state, Polyak average and step) rather than
+# from scratch. long_run.sh copies the checkpoint in on the first stretch.
+SEEDS = {
+    'sparse896_z95_anneal': 'runs/sparse896_z95',
 }
 
 

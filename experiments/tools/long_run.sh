@@ -31,10 +31,20 @@ except ValueError as e:
 work=workdirs/long/$name
 store=runs/$name
 mkdir -p "$work" "$store"
-if [ ! -d "$work/checkpoints" ] && [ -d "$store/checkpoints" ]; then
-  echo "Resuming $name from $store (committed checkpoint)."
-  cp -r "$store/checkpoints" "$work/"
-  cp "$store/metrics.jsonl" "$work/"
+# A branch (long_runs.SEEDS) starts from its parent's committed checkpoint.
+seed=$(PYTHONPATH=. $py -c "
+import sys
+from experiments.configs import long_runs
+print(long_runs.SEEDS.get(sys.argv[1], ''))" "$name")
+if [ ! -d "$store/checkpoints" ] && [ -n "$seed" ]; then
+  store_from=$seed
+else
+  store_from=$store
+fi
+if [ ! -d "$work/checkpoints" ] && [ -d "$store_from/checkpoints" ]; then
+  echo "Resuming $name from $store_from (committed checkpoint)."
+  cp -r "$store_from/checkpoints" "$work/"
+  cp "$store_from/metrics.jsonl" "$work/"
 fi
 # max_cpu_seconds is a total across resumes: what was spent plus the budget.
 spent=$($py -c "from wavernn_jax import history; print(history.last_value('$work/metrics.jsonl', 'train_cpu_seconds'))")
