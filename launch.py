@@ -46,6 +46,9 @@ _SWEEP_INDEX = flags.DEFINE_integer('sweep_index', None,
 _WAV_DIR = flags.DEFINE_string('wav_dir', None,
                                'evaluate: a folder of wavs instead of a split.')
 _SPLIT = flags.DEFINE_string('split', 'test', 'evaluate/vocode: the split.')
+_DATASET = flags.DEFINE_string(
+    'dataset', None, 'evaluate: score this dataset\'s --split instead of '
+    'the run\'s own, e.g. asterisk_voices/fr (a voice it never heard).')
 _INPUT = flags.DEFINE_string('input', None, 'vocode: the input audio file.')
 _MEL = flags.DEFINE_string(
     'mel', None, 'vocode: a mel file instead of --input: .npy, or .npz with '
@@ -190,7 +193,8 @@ def run(argv):
   elif _MODE.value == 'evaluate':
     result = evaluate.evaluate(workdir, _WAV_DIR.value, _SPLIT.value,
                                quality_utterances=_QUALITY.value,
-                               average=_AVERAGE.value, seed=_SEED.value)
+                               average=_AVERAGE.value, seed=_SEED.value,
+                               dataset=_DATASET.value)
   elif _INPUT.value or _MEL.value:
     if not _OUTPUT.value:
       flag = '--input' if _INPUT.value else '--mel'

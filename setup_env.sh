@@ -4,7 +4,8 @@
 # Idempotent: a second run only checks what is there, and reinstalls when
 # setup.cfg or requirements.lock is newer than the last install.
 # With --corpus it also installs the default corpus (Debian's Asterisk
-# prompts, ~13 MB) if missing; with --render, Debian's chromium (the
+# prompts, ~13 MB) if missing; with --voices, the same prompts in four more
+# voices (fr, es, it, ru; ~55 MB: data/asterisk_voices); with --render, Debian's chromium (the
 # listening page's render check in the tests; about a minute).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -62,11 +63,19 @@ for arg in "$@"; do
          || [ ! -f /usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz ]; then
         apt_install "the default corpus" asterisk-core-sounds-en-g722 asterisk-core-sounds-en
       fi ;;
+    --voices)
+      for lang in fr es it ru; do
+        if [ ! -f "/usr/share/doc/asterisk-core-sounds-$lang/core-sounds-$lang.txt.gz" ] \
+           || [ ! -d "/usr/share/doc/asterisk-core-sounds-$lang-g722" ]; then
+          apt_install "the $lang voice (asterisk_voices/$lang)" \
+            "asterisk-core-sounds-$lang-g722" "asterisk-core-sounds-$lang"
+        fi
+      done ;;
     --render)  # Best effort: without it the render check skips and says why.
       command -v chromium >/dev/null || (apt_install "chromium (the listening page's render check)" chromium) \
         || echo "warning: chromium could not be installed; tests/listening_page_test.py::test_page_renders will skip" >&2 ;;
     *)
-      echo "error: unknown option $arg; use --corpus and/or --render" >&2
+      echo "error: unknown option $arg; use --corpus, --voices and/or --render" >&2
       exit 1 ;;
   esac
 done

@@ -60,6 +60,10 @@ class Utterance:
   id: str  # utterance id: the example key, and what the split is hashed on
   path: str  # audio file
   text: str  # transcript, '' if unknown
+  # What the split is hashed on when it is not the id: the prompt of a
+  # multi-voice corpus ('digits/1' for id 'fr/digits/1'), so that a prompt
+  # is in the same split for every voice.
+  split_key: str = ''
 
 
 def first_names(items: list[str]) -> str:
@@ -107,7 +111,7 @@ def screen(utterances: Iterable[Utterance], sample_rate: int, strict: bool,
     if audio_io.is_silent_or_tone(audio, sample_rate):
       dropped.append(utt.id)
       continue
-    splits.setdefault(split_for_id(utt.id), []).append(utt)
+    splits.setdefault(split_for_id(utt.split_key or utt.id), []).append(utt)
   if unreadable:
     logging.warning(
         '%s: skipped %d unreadable file(s): %s. First error: %s. '

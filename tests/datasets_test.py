@@ -17,6 +17,7 @@ import tensorflow_datasets as tfds
 import data
 from tests import fake_corpus
 from data.asterisk_allison import asterisk_allison_dataset_builder as asterisk
+from data.asterisk_voices import asterisk_voices_dataset_builder as voices
 from data.wav_folder import wav_folder_dataset_builder as wav_folder
 from wavernn_jax import audio_io
 from wavernn_jax import datasets
@@ -183,6 +184,90 @@ def test_load_split_asterisk(tmp_path, monkeypatch):
                         sample_rate=24000)
   with pytest.raises(ValueError, match='unknown dataset'):
     datasets.load_split('ljspeech', 'train', data_dir)
+
+
+# ---------------------------------------------------------- asterisk_voices
+
+# Prompts of every fake voice: speech0 and digits/speech2 train, speech12
+# validation, speech30 test (GOLDEN_SPLITS / md5); 'effect' is a sound effect.
+_VOICE_PROMPTS = ('speech0', 'digits/speech2', 'speech12', 'speech30')
+
+
+def _make_voices(root, names=voices.MULTI + ('ru',)):
+  """Fake Debian layout of several voices: sounds/<folder>, doc/<package>."""
+  for k, name in enumerate(names):
+    voice = voices.VOICES[name]
+    folder = root / 'sounds' / voice.folder
+    for i, prompt in enumerate(_VOICE_PROMPTS + ('effect',)):
+      path = folder / f'{prompt}.g722'
+      path.parent.mkdir(parents=True, exist_ok=True)
+      path.write_bytes(audio_io.encode_g722(
+          fake_corpus.syllables(0.5, 16000, seed=10 * k + i)))
+    (folder / 'silence.g722').write_bytes(
+        audio_io.encode_g722(np.zeros(8000, np.int16)))
+    transcript = voice.transcript(str(root / 'doc'))
+    package = root / 'doc' / f'asterisk-core-sounds-{voice.language}'
+    package.mkdir(parents=True, exist_ok=True)
+    with gzip.open(transcript, 'wt', encoding='utf-8') as f:
+      f.write(f'; Core Asterisk Sounds ({name})\n\n')
+      f.writelines(f'{p}: {name} {p}\n' for p in _VOICE_PROMPTS)
+      f.write('effect: [sound of a beep]\n')
+  return root / 'sounds', root / 'doc'
+
+
+def _build_voices(tmp_path, config):
+  sounds, doc = _make_voices(tmp_path / 'corpus')
+  builder = voices.AsteriskVoices(
+      config=config, data_dir=tmp_path / 'tfds', sounds_root=sounds,
+      doc_root=doc)
+  builder.download_and_prepare()
+  return _read_all(builder.as_data_source())
+
+
+def test_asterisk_voice_config_is_one_voice_split_by_prompt(tmp_path):
+  examples = _build_voices(tmp_path, 'fr')
+  _check_split_rule(examples)  # the ids are the prompts themselves
+  assert {s: sorted(e) for s, e in examples.items()} == {
+      'train': ['digits/speech2', 'speech0'], 'validation': ['speech12'],
+      'test': ['speech30']}
+  assert examples['test']['speech30']['text'] == b'fr speech30'
+
+
+def test_asterisk_voices_multi_keeps_each_prompt_in_one_split(tmp_path):
+  examples = _build_voices(tmp_path, 'multi')
+  by_split = {s: sorted(e) for s, e in examples.items()}
+  # Every voice of MULTI, none held out (ru), each prompt where its md5 says.
+  assert by_split['test'] == [f'{v}/speech30' for v in sorted(voices.MULTI)]
+  assert by_split['validation'] == [
+      f'{v}/speech12' for v in sorted(voices.MULTI)]
+  assert len(by_split['train']) == 2 * len(voices.MULTI)
+  for split, ids in by_split.items():
+    for utt_id in ids:
+      assert _expected_split(utt_id.split('/', 1)[1]) == split
+  # Each voice's own audio: the same prompt differs between voices.
+  fr, it = (examples['test'][f'{v}/speech30']['audio'] for v in ('fr', 'it'))
+  assert not np.array_equal(fr, it)
+
+
+def test_asterisk_voice_missing_package_says_how_to_install(tmp_path):
+  sounds, doc = _make_voices(tmp_path / 'corpus', names=('fr',))
+  builder = voices.AsteriskVoices(config='it', data_dir=tmp_path / 'tfds',
+                                  sounds_root=sounds, doc_root=doc)
+  with pytest.raises(FileNotFoundError) as e:
+    builder.download_and_prepare()
+  assert ('apt-get install asterisk-core-sounds-it-g722 '
+          'asterisk-core-sounds-it') in str(e.value)
+  assert '\n' not in str(e.value)
+
+
+def test_load_split_asterisk_voices(tmp_path, monkeypatch):
+  sounds, doc = _make_voices(tmp_path / 'corpus', names=('ru',))
+  monkeypatch.setattr(voices, 'SOUNDS_ROOT', str(sounds))
+  monkeypatch.setattr(voices, 'DOC_ROOT', str(doc))
+  test = datasets.load_split('asterisk_voices/ru', 'test', str(tmp_path / 't'))
+  assert [test[i]['id'] for i in range(len(test))] == [b'speech30']
+  with pytest.raises(ValueError, match='unknown dataset'):
+    datasets.load_split('asterisk_voices/de', 'test', str(tmp_path / 't'))
 
 
 # ---------------------------------------------------------------- wav_folder

@@ -2,11 +2,12 @@
 
 import math
 
+from wavernn_jax import datasets
 from wavernn_jax import errors
 from wavernn_jax import mel as mel_lib
 from wavernn_jax import model as model_lib
 
-DATASETS = ('asterisk_allison', 'wav_folder')
+DATASETS = datasets.NAMES
 
 
 class ConfigError(errors.UserError):

@@ -6,6 +6,9 @@ its data source: `len(source)`, `source[i]` -> {'audio': int16 [T],
 
 Datasets (builders in `data/`, see their module docstrings):
   asterisk_allison: ~23 min of one speaker at 16 kHz, from Debian packages.
+  asterisk_voices/<voice>: the same prompts in other voices at 16 kHz, from
+    Debian packages: fr (June), es (Allison, in Spanish), it (Carlo), ru
+    (IvrvoiceRU), en (Allison), and multi (en + es + fr + it).
   wav_folder: a user folder (LJSpeech layout or plain) at 16/22.05/24 kHz.
 """
 
@@ -13,17 +16,20 @@ import hashlib
 import os
 
 from absl import logging
-import tensorflow_datasets as tfds
 
 from wavernn_jax import errors
 
-NAMES = ('asterisk_allison', 'wav_folder')
+VOICE_CONFIGS = ('fr', 'es', 'it', 'ru', 'en', 'multi')
+NAMES = ('asterisk_allison', 'wav_folder') + tuple(
+    f'asterisk_voices/{v}' for v in VOICE_CONFIGS)
 
 
 def _builder(name: str, data_dir: str, manual_dir: str | None,
              sample_rate: int | None):
   """Returns (builder, download config) for a dataset name."""
   # pylint: disable=g-import-not-at-top
+  # TFDS is imported on use: config_checks reads NAMES without it.
+  import tensorflow_datasets as tfds
   # Imported here: the builders register with TFDS on import, and live in
   # `data/` at the repo root rather than in this package.
   if name == 'asterisk_allison':
@@ -33,6 +39,15 @@ def _builder(name: str, data_dir: str, manual_dir: str | None,
           f'asterisk_allison is stored at {lib.SAMPLE_RATE} Hz, not '
           f'{sample_rate} Hz; use sample_rate={lib.SAMPLE_RATE} or wav_folder')
     builder = lib.AsteriskAllison(data_dir=data_dir)
+    return builder, tfds.download.DownloadConfig(try_download_gcs=False)
+  if name.startswith('asterisk_voices/') and name in NAMES:
+    from data.asterisk_voices import asterisk_voices_dataset_builder as lib
+    if sample_rate not in (None, lib.SAMPLE_RATE):
+      raise errors.UserError(
+          f'{name} is stored at {lib.SAMPLE_RATE} Hz, not {sample_rate} Hz; '
+          f'use sample_rate={lib.SAMPLE_RATE} or wav_folder')
+    builder = lib.AsteriskVoices(config=name.split('/', 1)[1],
+                                 data_dir=data_dir)
     return builder, tfds.download.DownloadConfig(try_download_gcs=False)
   if name == 'wav_folder':
     from data.wav_folder import wav_folder_dataset_builder as lib
@@ -62,12 +77,13 @@ def load_split(name: str, split: str, data_dir: str,
   rebuilt when its folder changes: delete its directory under `data_dir`.
 
   Args:
-    name: 'asterisk_allison' or 'wav_folder'.
+    name: one of NAMES: 'asterisk_allison', 'asterisk_voices/<voice>' or
+      'wav_folder'.
     split: 'train', 'validation' or 'test' (TFDS slices like 'train[:10]'
       also work).
     data_dir: where prepared datasets are stored ('~' is expanded).
     manual_dir: wav_folder only: the folder of audio (LJSpeech or plain).
-    sample_rate: Hz; asterisk_allison: None or 16000; wav_folder: 16000,
+    sample_rate: Hz; asterisk_*: None or 16000; wav_folder: 16000,
       22050 or 24000.
 
   Returns:

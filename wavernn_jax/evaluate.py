@@ -5,6 +5,7 @@ import os
 import time
 
 from absl import logging
+import ml_collections
 import numpy as np
 
 from wavernn_jax import audio_io
@@ -157,8 +158,12 @@ def _training_split(config, needed: bool):
 def evaluate(workdir: str, wav_dir: str | None = None, split: str = 'test',
              batch_size: int = 16, with_baseline: bool = True,
              quality_utterances: int = 0, average: bool = True,
-             seed: int = 0) -> dict:
+             seed: int = 0, dataset: str | None = None) -> dict:
   """NLL of a workdir's latest checkpoint on a split or a folder of wavs.
+
+  `dataset` scores another dataset's split than the run's own (e.g.
+  'asterisk_voices/fr', a voice it was not trained on); its training split
+  then fits the linear-prediction baseline.
 
   Returns:
     A JSON-able dict with nll_bits_per_sample, num_samples, num_utterances,
@@ -172,17 +177,22 @@ def evaluate(workdir: str, wav_dir: str | None = None, split: str = 'test',
     with seed `seed` + i (`quality_seed`): other seeds, other draws.
   """
   voc = vocoder_lib.Vocoder.restore(workdir, average=average)
+  data_config = voc.config
+  if dataset:
+    data_config = ml_collections.ConfigDict(voc.config.to_dict())
+    data_config.data.update(name=dataset, manual_dir='')
   if wav_dir:
     utterances = read_wav_dir(wav_dir, voc.sample_rate)
   else:
-    source = input_pipeline.load_split(voc.config, split)
+    source = input_pipeline.load_split(data_config, split)
     utterances = [np.asarray(source[i]['audio']) for i in range(len(source))]
   result = nll_bits_per_sample(voc, utterances, batch_size)
   result.update(split=wav_dir or split, step=voc.step,
+                dataset=None if wav_dir else data_config.data.name,
                 averaged_params=voc.averaged,
                 uniform_bits_per_sample=baselines.UNIFORM_BITS)
   if with_baseline:
-    train = _training_split(voc.config, needed=not wav_dir)
+    train = _training_split(data_config, needed=not wav_dir)
     if train is None:
       result['lpc_bits_per_sample'] = None
     else:

@@ -46,7 +46,7 @@ TRANSCRIPT_PATH = '/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz'
 _INSTALL_HINT = ('as root: apt-get install asterisk-core-sounds-en-g722 '
                  'asterisk-core-sounds-en')
 # A transcript that is only a bracketed description is a sound effect.
-_SOUND_EFFECT = re.compile(r'^\s*(\[[^\]]*\]|<[^>]*>)\s*$')
+SOUND_EFFECT = re.compile(r'^\s*(\[[^\]]*\]|<[^>]*>)\s*$')
 
 
 def read_transcripts(path) -> dict[str, str]:
@@ -146,7 +146,7 @@ class AsteriskAllison(tfds.core.GeneratorBasedBuilder):
     utterances, effects = [], []
     for utt_id in sorted(files):
       text = transcripts.get(utt_id, '')
-      if _SOUND_EFFECT.match(text):
+      if SOUND_EFFECT.match(text):
         effects.append(utt_id)
         continue
       utterances.append(data.Utterance(utt_id, files[utt_id], text))

@@ -83,7 +83,7 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
   c.model.matmul_dtype = 'float32'  # R, O1..O4 products: float32 | bfloat16.
 
   c.data = ml_collections.ConfigDict()
-  c.data.name = 'asterisk_allison'  # TFDS builder: asterisk_allison | wav_folder.
+  c.data.name = 'asterisk_allison'  # TFDS builder: asterisk_allison | asterisk_voices/<voice> | wav_folder.
   c.data.data_dir = '~/tensorflow_datasets'  # where TFDS keeps built datasets.
   c.data.manual_dir = ''  # wav_folder only: the folder of wavs (LJSpeech ok).
   c.data.crop_samples = 400  # samples scored per training window.

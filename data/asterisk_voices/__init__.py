@@ -1,0 +1,3 @@
+"""The Asterisk prompts in five voices; importing registers `asterisk_voices`."""
+
+from data.asterisk_voices.asterisk_voices_dataset_builder import AsteriskVoices
