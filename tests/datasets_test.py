@@ -188,35 +188,8 @@ def test_load_split_asterisk(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------- asterisk_voices
 
-# Prompts of every fake voice: speech0 and digits/speech2 train, speech12
-# validation, speech30 test (GOLDEN_SPLITS / md5); 'effect' is a sound effect.
-_VOICE_PROMPTS = ('speech0', 'digits/speech2', 'speech12', 'speech30')
-
-
-def _make_voices(root, names=voices.MULTI + ('ru',)):
-  """Fake Debian layout of several voices: sounds/<folder>, doc/<package>."""
-  for k, name in enumerate(names):
-    voice = voices.VOICES[name]
-    folder = root / 'sounds' / voice.folder
-    for i, prompt in enumerate(_VOICE_PROMPTS + ('effect',)):
-      path = folder / f'{prompt}.g722'
-      path.parent.mkdir(parents=True, exist_ok=True)
-      path.write_bytes(audio_io.encode_g722(
-          fake_corpus.syllables(0.5, 16000, seed=10 * k + i)))
-    (folder / 'silence.g722').write_bytes(
-        audio_io.encode_g722(np.zeros(8000, np.int16)))
-    transcript = voice.transcript(str(root / 'doc'))
-    package = root / 'doc' / f'asterisk-core-sounds-{voice.language}'
-    package.mkdir(parents=True, exist_ok=True)
-    with gzip.open(transcript, 'wt', encoding='utf-8') as f:
-      f.write(f'; Core Asterisk Sounds ({name})\n\n')
-      f.writelines(f'{p}: {name} {p}\n' for p in _VOICE_PROMPTS)
-      f.write('effect: [sound of a beep]\n')
-  return root / 'sounds', root / 'doc'
-
-
 def _build_voices(tmp_path, config):
-  sounds, doc = _make_voices(tmp_path / 'corpus')
+  sounds, doc = fake_corpus.make_asterisk_voices(tmp_path / 'corpus')
   builder = voices.AsteriskVoices(
       config=config, data_dir=tmp_path / 'tfds', sounds_root=sounds,
       doc_root=doc)
@@ -250,7 +223,7 @@ def test_asterisk_voices_multi_keeps_each_prompt_in_one_split(tmp_path):
 
 
 def test_asterisk_voice_missing_package_says_how_to_install(tmp_path):
-  sounds, doc = _make_voices(tmp_path / 'corpus', names=('fr',))
+  sounds, doc = fake_corpus.make_asterisk_voices(tmp_path / 'corpus', names=('fr',))
   builder = voices.AsteriskVoices(config='it', data_dir=tmp_path / 'tfds',
                                   sounds_root=sounds, doc_root=doc)
   with pytest.raises(FileNotFoundError) as e:
@@ -261,7 +234,7 @@ def test_asterisk_voice_missing_package_says_how_to_install(tmp_path):
 
 
 def test_load_split_asterisk_voices(tmp_path, monkeypatch):
-  sounds, doc = _make_voices(tmp_path / 'corpus', names=('ru',))
+  sounds, doc = fake_corpus.make_asterisk_voices(tmp_path / 'corpus', names=('ru',))
   monkeypatch.setattr(voices, 'SOUNDS_ROOT', str(sounds))
   monkeypatch.setattr(voices, 'DOC_ROOT', str(doc))
   test = datasets.load_split('asterisk_voices/ru', 'test', str(tmp_path / 't'))

@@ -27,3 +27,22 @@ def test_wav_dir_scores_without_the_training_corpus(tmp_path):
   assert without['lpc_bits_per_sample'] is None
   assert without['num_utterances'] == 24
   assert without['nll_bits_per_sample'] == with_corpus['nll_bits_per_sample']
+
+
+def test_dataset_scores_another_corpus_with_its_own_baseline(
+    tmp_path_factory, monkeypatch):
+  """--dataset: the run's model on another dataset's split (a new voice),
+  the linear-prediction reference fitted on that dataset's training split."""
+  from data.asterisk_voices import asterisk_voices_dataset_builder as voices  # pylint: disable=g-import-not-at-top
+  corpus, workdir = tiny_training.reference(tmp_path_factory)
+  own = evaluate.evaluate(workdir, split='test')
+  sounds, doc = fake_corpus.make_asterisk_voices(
+      tmp_path_factory.mktemp('voices'), names=('ru',))
+  monkeypatch.setattr(voices, 'SOUNDS_ROOT', str(sounds))
+  monkeypatch.setattr(voices, 'DOC_ROOT', str(doc))
+  ru = evaluate.evaluate(workdir, split='test', dataset='asterisk_voices/ru')
+  assert ru['dataset'] == 'asterisk_voices/ru' and own['dataset'] == 'wav_folder'
+  assert ru['num_utterances'] == 1 and ru['num_samples'] == 8000  # speech30
+  assert ru['nll_bits_per_sample'] != own['nll_bits_per_sample']
+  assert ru['lpc_bits_per_sample'] != own['lpc_bits_per_sample']
+  del corpus

@@ -1,9 +1,13 @@
 """A tiny synthetic speech-like corpus on disk, in LJSpeech layout."""
 
+import gzip
 import os
+import pathlib
 
 import numpy as np
 import soundfile as sf
+
+from wavernn_jax import audio_io
 
 
 def speech_like(rng, seconds: float, sample_rate: int) -> np.ndarray:
@@ -46,3 +50,37 @@ def syllables(seconds, sample_rate, seed=0):
   bursts = rng.standard_normal(len(t)) * (np.sin(2 * np.pi * 4 * t) < -0.7)
   audio = 0.3 * voiced * syllables + 0.1 * bursts
   return (audio / np.abs(audio).max() * 0.5 * 32767).astype(np.int16)
+
+
+# Prompts of every fake voice: speech0 and digits/speech2 train, speech12
+# validation, speech30 test (GOLDEN_SPLITS / md5); 'effect' is a sound effect.
+VOICE_PROMPTS = ('speech0', 'digits/speech2', 'speech12', 'speech30')
+
+
+def make_asterisk_voices(root, names=None):
+  """Fake Debian layout of asterisk_voices: (sounds root, doc root).
+
+  Each voice (default: all) gets VOICE_PROMPTS, a sound effect and a
+  silent file, in root/sounds/<folder>/ and root/doc/<package>/.
+  """
+  from data.asterisk_voices import asterisk_voices_dataset_builder as voices
+  names = names or tuple(voices.VOICES)
+  root = pathlib.Path(root)
+  for k, name in enumerate(names):
+    voice = voices.VOICES[name]
+    folder = root / 'sounds' / voice.folder
+    for i, prompt in enumerate(VOICE_PROMPTS + ('effect',)):
+      path = folder / f'{prompt}.g722'
+      path.parent.mkdir(parents=True, exist_ok=True)
+      path.write_bytes(audio_io.encode_g722(
+          syllables(0.5, 16000, seed=10 * k + i)))
+    (folder / 'silence.g722').write_bytes(
+        audio_io.encode_g722(np.zeros(8000, np.int16)))
+    transcript = voice.transcript(str(root / 'doc'))
+    package = root / 'doc' / f'asterisk-core-sounds-{voice.language}'
+    package.mkdir(parents=True, exist_ok=True)
+    with gzip.open(transcript, 'wt', encoding='utf-8') as f:
+      f.write(f'; Core Asterisk Sounds ({name})\n\n')
+      f.writelines(f'{p}: {name} {p}\n' for p in VOICE_PROMPTS)
+      f.write('effect: [sound of a beep]\n')
+  return root / 'sounds', root / 'doc'
