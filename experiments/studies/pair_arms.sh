@@ -46,7 +46,10 @@
 #                     the cell's input term (left_samples 1 -> 4; each zero
 #                     where s < k; the default since session 7)
 #   subscale384_bias  subscale384_left4 + subscale.sub_bias: a gate bias per
-#                     sub-tensor (issue 27's first candidate)
+#                     sub-tensor (issue 27's first candidate; no gain)
+#   subscale384_left15 every sample of the current column drawn before
+#                     (s, i), x_{t-1} ... x_{t-15} (left_samples 4 -> 15):
+#                     each step of direct samples has helped so far
 arm() {  # NAME
   local config=experiments/configs/wavernn.py
   local pair=(--config.model.emphasis=0.85 --config.model.embed_inputs=false
@@ -101,6 +104,11 @@ arm() {  # NAME
       arm_flags=("${sub[@]}" "${sub_data[@]}"
                  --config.subscale.now_tap=true --config.subscale.left_input=true
                  --config.subscale.left_samples=4 --config.subscale.sub_bias=true) ;;
+    subscale384_left15)
+      arm_config=$subscale
+      arm_flags=("${sub[@]}" "${sub_data[@]}"
+                 --config.subscale.now_tap=true --config.subscale.left_input=true
+                 --config.subscale.left_samples=15) ;;
     *) echo "error: unknown arm '$1'; see experiments/studies/pair_arms.sh." >&2
        return 1 ;;
   esac

@@ -40,7 +40,7 @@ source experiments/studies/pair_arms.sh  # arm NAME: each model's flags
 
 # The arms in the order they were added (what each tests: pair_arms.sh).
 for name in dense384 subscale384 subscale384_now subscale384_left \
-            subscale384_c32 subscale384_left4 subscale384_bias; do
+            subscale384_c32 subscale384_left4 subscale384_bias subscale384_left15; do
   arm "$name"
   run "$name" "$arm_config" "${arm_flags[@]}"
 done
