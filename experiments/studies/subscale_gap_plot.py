@@ -31,6 +31,7 @@ ARMS = (
     ('+ left_input, 32 channels', 'runs/subscale_pair/subscale384_c32', 'runs/subscale_pair/dense384', CPU),
     ('+ left_samples=4 (default)', 'runs/subscale_pair/subscale384_left4', 'runs/subscale_pair/dense384', CPU),
     ('+ left_samples=4, sub_bias', 'runs/subscale_pair/subscale384_bias', 'runs/subscale_pair/dense384', CPU),
+    ('+ left_samples=15', 'runs/subscale_pair/subscale384_left15', 'runs/subscale_pair/dense384', CPU),
     ('H200: now_tap + one sample', 'runs/gpu_pairs/sub_subscale384', 'runs/gpu_pairs/sub_dense384', GPU),
 )
 
