@@ -44,9 +44,12 @@ Runs (command chain, cost so far, scores: docs/RESULTS.md):
   sparse896_z95_b32  A branch of sparse896_z95_anneal at step 28,000 with
                   4x the crops per step (batch 32): the cosine of a
                   34,000-step run puts the LR at 1.8e-4 there, decaying to
-                  7.5e-5. It measures whether more samples per CPU-second
-                  (a batch-32 step costs less than 4 batch-8 steps) buy
-                  what the learning rate did not.
+                  7.5e-5. It measured whether less gradient noise buys what
+                  the learning rate did not (a batch-32 step costs 2.56
+                  CPU-s, 4 batch-8 steps 2.52: no more samples per
+                  CPU-second). Concluded at step
+                  33,071 (12,300 CPU-s): validation 8.634 (Polyak; the
+                  parent 8.640); shipped as pretrained/sparse896_lpc_pitch.
 
 Expected curves and the speed of the chosen run: docs/RESULTS.md, "A large
 sparse model that is also real time".
