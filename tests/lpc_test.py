@@ -49,6 +49,24 @@ def test_levinson_order_one_by_hand():
   np.testing.assert_allclose(np.asarray(a), [[0.75]])
 
 
+def test_levinson_orders_are_every_order_of_the_normal_equations():
+  """Row m of `levinson_orders` solves the order-m normal equations (zeros
+  after a_m; row 0 all zeros), against NumPy for every order."""
+  rng = np.random.default_rng(3)
+  sig = np.convolve(rng.normal(size=4000), [1.0, -0.6, 0.5, 0.3, -0.2])
+  r = np.array([sig[:len(sig) - k] @ sig[k:] for k in range(7)])
+  rows = np.asarray(lpc.levinson_orders(jnp.asarray(r, jnp.float32), 6))
+  assert rows.shape == (7, 6)
+  np.testing.assert_array_equal(rows[0], 0.0)
+  for m in range(1, 7):
+    toeplitz = r[np.abs(np.arange(m)[:, None] - np.arange(m)[None, :])]
+    np.testing.assert_allclose(rows[m, :m], np.linalg.solve(toeplitz, r[1:m + 1]),
+                               rtol=1e-3, atol=1e-4)
+    np.testing.assert_array_equal(rows[m, m:], 0.0)
+  np.testing.assert_array_equal(rows[6], np.asarray(lpc.levinson(
+      jnp.asarray(r, jnp.float32), 6)))
+
+
 def test_predict_is_exact_integer_arithmetic_at_the_extremes():
   rng = np.random.default_rng(2)
   k = 16

@@ -19,11 +19,12 @@ S, HORIZON = 4, 2  # Sub-tensors and future horizon of the small model.
 
 
 def _vocoder(batch_factor=S, horizon=HORIZON, now_tap=False,
-             left_input=False, left_samples=1, sub_bias=False):
+             left_input=False, left_samples=1, sub_bias=False, lpc_order=0):
   config = wavernn.get_config(f'preset=tiny,variant=subscale,batch_factor='
                               f'{batch_factor},horizon={horizon}')
   config.subscale.update(now_tap=now_tap, left_input=left_input,
-                         left_samples=left_samples, sub_bias=sub_bias)
+                         left_samples=left_samples, sub_bias=sub_bias,
+                         lpc_order=lpc_order)
   v = vocoder_lib.Vocoder.from_config(config, seed=0)
   # Larger weights than the init: peaky distributions, so any mismatch shows.
   v.params = jax.tree_util.tree_map(lambda x: x * 3.0, v.params)
@@ -34,12 +35,13 @@ def _vocoder(batch_factor=S, horizon=HORIZON, now_tap=False,
   return v
 
 
-@pytest.fixture(scope='module', params=[(False, False), (True, False),
-                                        (False, True)],
-                ids=['', 'now_tap', 'left_input_sub_bias'])
+@pytest.fixture(scope='module', params=[(False, False, 0), (True, False, 0),
+                                        (False, True, 0), (True, True, 3)],
+                ids=['', 'now_tap', 'left_input_sub_bias', 'lpc'])
 def voc(request):
   return _vocoder(now_tap=request.param[0], left_input=request.param[1],
-                  sub_bias=request.param[1])
+                  sub_bias=request.param[1] and not request.param[2],
+                  lpc_order=request.param[2])
 
 
 def _mel(voc, frames, batch=1, seed=0):
@@ -112,18 +114,21 @@ def test_dependency_structure_by_perturbation(voc):
                   'later sub-tensor, after'}, seen
 
 
-@pytest.mark.parametrize('factor, horizon, temperature, now_tap, left', [
-    (S, HORIZON, 1.0, False, 0), (3, 1, 0.7, False, 0),
-    (S, HORIZON, 1.0, True, 0), (3, 0, 1.0, True, 0),
-    (S, HORIZON, 1.0, False, 1), (3, 0, 0.7, True, 1),
-    (S, HORIZON, 1.0, True, 3), (3, 1, 1.0, False, 2)])
+@pytest.mark.parametrize('factor, horizon, temperature, now_tap, left, lpc', [
+    (S, HORIZON, 1.0, False, 0, 0), (3, 1, 0.7, False, 0, 0),
+    (S, HORIZON, 1.0, True, 0, 0), (3, 0, 1.0, True, 0, 0),
+    (S, HORIZON, 1.0, False, 1, 0), (3, 0, 0.7, True, 1, 0),
+    (S, HORIZON, 1.0, True, 3, 0), (3, 1, 1.0, False, 2, 0),
+    (S, HORIZON, 1.0, True, 3, 3), (3, 1, 0.7, False, 0, 1),
+    (S, 0, 1.0, True, 1, 2)])
 def test_generate_agrees_with_log_prob(factor, horizon, temperature, now_tap,
-                                       left):
+                                       left, lpc):
   """ln P reported by the sampler == teacher-forced ln P of its output (also
   when the length is not a multiple of S: 5 * 64 = 320 = 3 * 106 + 2);
   `left`: subscale.left_samples with left_input, 0 without; with left >= 2
-  also subscale.sub_bias."""
-  v = _vocoder(factor, horizon, now_tap, left > 0, max(left, 1), left >= 2)
+  also subscale.sub_bias; `lpc`: subscale.lpc_order."""
+  v = _vocoder(factor, horizon, now_tap, left > 0, max(left, 1), left >= 2,
+               lpc)
   mel = _mel(v, 5, batch=2)
   audio, lp = v.generate(mel, seed=3, temperature=temperature)
   assert audio.dtype == np.int16 and audio.shape == (2, 5 * 64)
@@ -287,3 +292,14 @@ def test_sub_bias_gives_each_sub_tensor_its_own_gate_bias():
   moved = np.abs(v.log_prob(audio, mel) - base)[0] > 1e-6
   assert moved[2::S].all()  # Sub-tensor 2: samples S * i + 2.
   assert not moved[0::S].any() and not moved[1::S].any()
+
+
+def test_lpc_order_is_bounded_by_the_samples_of_the_column():
+  """Sub-tensor s has s samples of its column before it: order <= S - 1."""
+  assert subscale.SubscaleConfig(batch_factor=4, lpc_order=3).lpc_order == 3
+  with pytest.raises(subscale.errors.UserError, match='lpc_order=4'):
+    subscale.SubscaleConfig(batch_factor=4, lpc_order=4)
+  np.testing.assert_array_equal(
+      subscale.predictor_orders(subscale.SubscaleConfig(batch_factor=6,
+                                                        lpc_order=3)),
+      [0, 1, 2, 3, 3, 3])

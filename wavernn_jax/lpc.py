@@ -61,7 +61,20 @@ def levinson(r_xK1, order: int):
   s_t ~ sum_k a_k s_{t-k} (k = 1..K) minimises the prediction error of a
   signal with autocorrelation r (Levinson-Durbin recursion).
   """
+  return levinson_orders(r_xK1, order)[..., order, :]
+
+
+def levinson_orders(r_xK1, order: int):
+  """Every order's predictor at once: [..., K + 1, K], row m the optimal
+  order-m predictor (a_1 .. a_m, zeros after; row 0 all zeros).
+
+  Levinson-Durbin solves the orders 1, 2, ..., K in turn, so row K is
+  `levinson(r, K)` and row m is `levinson(r[..., :m + 1], m)`. The Subscale
+  model's sub-tensor s predicts from the s samples of its own column drawn
+  before it, with row min(s, K).
+  """
   a = jnp.zeros(r_xK1.shape[:-1] + (order,), r_xK1.dtype)
+  rows = [a]
   err = r_xK1[..., 0]
   for i in range(order):
     acc = r_xK1[..., i + 1] - jnp.sum(a[..., :i] * r_xK1[..., i:0:-1], -1)
@@ -70,7 +83,8 @@ def levinson(r_xK1, order: int):
     a = a.at[..., :i].set(prev - k[..., None] * prev[..., ::-1])
     a = a.at[..., i].set(k)
     err = err * (1.0 - k * k)
-  return a
+    rows.append(a)
+  return jnp.stack(rows, -2)
 
 
 def power_spectrum(mel_BxFxM, cfg: mel_lib.MelConfig, emphasis: float = 0.0):
@@ -98,6 +112,15 @@ def from_mel(mel_BxFxM, cfg: mel_lib.MelConfig, order: int,
   """LPC coefficients a [B, F, K] of each frame's (emphasised) spectrum."""
   power = power_spectrum(mel_BxFxM, cfg, emphasis)
   return jax.lax.stop_gradient(quantise(from_power(power, cfg.n_fft, order)))
+
+
+def orders_from_mel(mel_BxFxM, cfg: mel_lib.MelConfig, order: int,
+                    emphasis: float = 0.0):
+  """Q12 predictors of every order 0..K per frame, [B, F, K + 1, K]
+  (`levinson_orders` of each frame's spectrum, as `from_mel`)."""
+  power = power_spectrum(mel_BxFxM, cfg, emphasis)
+  r = jnp.fft.irfft(power, n=cfg.n_fft, axis=-1)[..., :order + 1]
+  return jax.lax.stop_gradient(quantise(levinson_orders(r, order)))
 
 
 def quantise(a_xK):

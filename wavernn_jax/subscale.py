@@ -24,6 +24,15 @@ adds learned rows for the bytes of (s - 1, i), the sample right before it
 in time (none for s = 0). Positions past the end of the utterance, and
 before its start, enter as zeros.
 
+With `lpc_order` = K > 0 (issue 27's noise shaping) sample (s, i) is
+modelled as the excitation e = wrap(x - p) after a linear prediction p from
+the m = min(s, K) samples of its own column drawn before it, x_{t-1} ...
+x_{t-m} = (s - 1, i) ... (s - m, i), with the optimal order-m predictor of
+the frame's spectrum (`lpc.orders_from_mel`; sub-tensor 0 has m = 0, p = 0).
+So p uses only samples the ordering allows; p enters the cell's input term
+(a learned row times p, as LPCNet's), and everything else the model reads
+(its own previous sample, the context net, `left_input`) stays the signal.
+
 Notation: B batch, T samples, S sub-tensors, N folded steps, C channels per
 group, K taps per conv, G = 3H gate inputs, P hop.
 """
@@ -37,6 +46,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from wavernn_jax import errors
+from wavernn_jax import lpc
 from wavernn_jax import model
 from wavernn_jax import quantization
 
@@ -70,6 +80,10 @@ class SubscaleConfig:
   # so the shared cell knows which sub-tensor it is in (sub-tensor 0 sees
   # no earlier sample of its column, sub-tensor 15 sees 15).
   sub_bias: bool = False
+  # Issue 27's noise shaping: model each sample's excitation after linear
+  # prediction from the min(s, lpc_order) samples of its column drawn
+  # before it (0: off; at most batch_factor - 1).
+  lpc_order: int = 0
 
   def __post_init__(self):
     if self.batch_factor < 1:
@@ -92,6 +106,12 @@ class SubscaleConfig:
           f'subscale.left_samples={self.left_samples} must be in [1, '
           f'batch_factor - 1 = {self.batch_factor - 1}]: sub-tensor s has '
           'only s samples of its own column before it; e.g. left_samples=1.')
+    if not 0 <= self.lpc_order < max(self.batch_factor, 1):
+      raise errors.UserError(
+          f'subscale.lpc_order={self.lpc_order} must be in [0, '
+          f'batch_factor - 1 = {self.batch_factor - 1}]: sub-tensor s '
+          'predicts from the s samples of its column drawn before it; e.g. '
+          'lpc_order=15.')
     if self.receptive_field < self.horizon:
       raise errors.UserError(
           f'subscale.dilations={tuple(self.dilations)} with kernel='
@@ -124,7 +144,8 @@ class SubscaleConfig:
                now_tap=bool(s.get('now_tap', False)),
                left_input=bool(s.get('left_input', False)),
                left_samples=int(s.get('left_samples', 1)),
-               sub_bias=bool(s.get('sub_bias', False)))
+               sub_bias=bool(s.get('sub_bias', False)),
+               lpc_order=int(s.get('lpc_order', 0)))
 
 
 def dilations_for(horizon: int, kernel: int = 2) -> tuple[int, ...]:
@@ -209,6 +230,9 @@ class ContextNet(nn.Module):
     if self.sub.sub_bias:
       self.b_sub = self.param('b_sub', nn.initializers.zeros,
                               (s, self.gates))
+    if self.sub.lpc_order:  # p * lpc.INPUT_SCALE -> gates, as I_lpc.
+      self.lpc_in = self.param('I_sub_lpc', nn.initializers.lecun_normal(),
+                               (1, self.gates))
     if self.sub.left_input:  # Rows for c and f, as the cell's E_prev.
       self.left = self.param(
           'E_left', model._byte_embedding_init(2),  # pylint: disable=protected-access
@@ -223,7 +247,8 @@ class ContextNet(nn.Module):
     `now_tap` also `now` [S, 2, S, C], masked to z < s; with `left_input`
     also `left` [2, 256, G], rows for the bytes of (s - 1, i), and with
     `left_samples` > 1 `left_more` [left_samples - 1, 2, 256, G], rows for
-    those of (s - k, i), k >= 2; with `sub_bias` `sub_bias` [S, G]."""
+    those of (s - k, i), k >= 2; with `sub_bias` `sub_bias` [S, G]; with
+    `lpc_order` `lpc` [1, G], the row of the prediction."""
     s = self.sub.batch_factor
     kernels = [w * group_mask(s, strict=(l == 0))
                for l, w in enumerate(self.kernels)]
@@ -232,6 +257,8 @@ class ContextNet(nn.Module):
       w['now'] = self.now * group_mask(s, strict=True)[0]
     if self.sub.sub_bias:
       w['sub_bias'] = self.b_sub
+    if self.sub.lpc_order:
+      w['lpc'] = self.lpc_in
     if self.sub.left_input:
       w['left'] = self.left
       if self.sub.left_samples > 1:
@@ -249,6 +276,52 @@ def left_term(cw: dict, lefts, s_x):
     term = term + jnp.where((s_x < k)[..., None], 0.0,
                             table[0][c] + table[1][f])
   return term
+
+
+def split_lpc(sub: SubscaleConfig, xin_BxFxU):
+  """Frame inputs -> (conditioning terms [B, F, G], predictors [B, F, K + 1,
+  K] or None): with `lpc_order` `SubscaleWaveRNN.condition` appends every
+  order's coefficients (`lpc.orders_from_mel`), flat, to each frame's terms."""
+  k = sub.lpc_order
+  if not k:
+    return xin_BxFxU, None
+  a = xin_BxFxU[..., -(k + 1) * k:]
+  return (xin_BxFxU[..., :-(k + 1) * k],
+          a.reshape(a.shape[:-1] + (k + 1, k)))
+
+
+def predictor_orders(sub: SubscaleConfig):
+  """m_s = min(s, lpc_order) of every sub-tensor s, [S]."""
+  return np.minimum(np.arange(sub.batch_factor), sub.lpc_order)
+
+
+def predict(a_BxFxK1xK, frame_x, hist_Bx_xK, sub: SubscaleConfig):
+  """p of samples (s, .) from their frames' order-m_s predictors.
+
+  `a_BxFxK1xK`: every order's Q12 coefficients per frame (`split_lpc`);
+  `frame_x`: each sample's frame, the same for every row of the batch, with
+  trailing axis S (the sub-tensor); `hist_Bx_xK`: [B, ..., S, K], x_{t-k} =
+  (s - k, i) for k = 1 .. K (entries with k > m_s meet zero coefficients).
+  Returns int32 p, [B, ..., S].
+  """
+  a = a_BxFxK1xK[:, frame_x, jnp.asarray(predictor_orders(sub))]
+  return lpc.predict(a, hist_Bx_xK)
+
+
+def column_history(x_BxNxS, order: int):
+  """(s - k, i) of every (s, i) for k = 1 .. K, int32 [B, N, S, K], zero
+  where s < k (those are drawn after (s, i))."""
+  x = x_BxNxS.astype(jnp.int32)
+  pad = jnp.pad(x, [(0, 0), (0, 0), (order, 0)])
+  s = x.shape[-1]
+  return jnp.stack([pad[..., order - k:order - k + s]
+                    for k in range(1, order + 1)], -1)
+
+
+def lpc_term(cw: dict, p_x):
+  """The prediction's input term, [..., G]: p * lpc.INPUT_SCALE times the
+  learned row `cw['lpc']`."""
+  return (p_x.astype(jnp.float32) * lpc.INPUT_SCALE)[..., None] * cw['lpc'][0]
 
 
 def _shift(x_BxNx, offset: int):
@@ -288,7 +361,7 @@ def context_hidden(cw: dict, feats_BxNxSx2, sub: SubscaleConfig):
 
 def teacher_forced(w: model.Weights, cw: dict, xin_BxFxG, idx_NxS,
                    ctx_BxNxSxC, bytes_BxNxS, chunk: int = 16,
-                   left_BxNxS=None):
+                   left_BxNxS=None, pred_BxNxS=None):
   """ln P of every folded position, all sub-tensors as one WaveRNN batch.
 
   Like `model.teacher_forced`: per chunk of folded steps the input terms
@@ -306,6 +379,8 @@ def teacher_forced(w: model.Weights, cw: dict, xin_BxFxG, idx_NxS,
     chunk: folded steps per chunk (memory: chunk * B * S * G floats).
     left_BxNxS: with `cw['left']`, (c, f) of (s - k, i) at every (s, i),
       for k = 1 .. left_samples, flat: (c_1, f_1, c_2, f_2, ...).
+    pred_BxNxS: with `cw['lpc']`, the prediction p of every position (its
+      bytes in `bytes_BxNxS` are then the excitation's).
 
   Returns:
     ln P(c) and ln P(f | c), float32 [B, N, S].
@@ -331,7 +406,7 @@ def teacher_forced(w: model.Weights, cw: dict, xin_BxFxG, idx_NxS,
     return h_BxH, h_BxH
 
   def chunk_step(h_BxH, inputs):
-    idx_QxS, ctx_QxBxC, (pc, pf, c, f), left = inputs
+    idx_QxS, ctx_QxBxC, (pc, pf, c, f), left, pred = inputs
     xin_QxBxG = jnp.swapaxes(xin_BxFxG[:, idx_QxS], 0, 1).reshape(
         q, b * factor, -1) + ctx_QxBxC @ cw['out']
     if 'sub_bias' in cw:  # The gate bias of each row's sub-tensor.
@@ -339,6 +414,8 @@ def teacher_forced(w: model.Weights, cw: dict, xin_BxFxG, idx_NxS,
     if left:  # (c, f) of (s - k, i), with `cw['left']`.
       xin_QxBxG = xin_QxBxG + left_term(cw, tuple(zip(left[::2], left[1::2])),
                                         s_B)
+    if pred:  # The prediction p, with `cw['lpc']`.
+      xin_QxBxG = xin_QxBxG + lpc_term(cw, pred[0])
     x = model.input_term(w, xin_QxBxG, pc, pf)
     x = x.at[..., 1, :].add(model.c_term(w, c))
     h_BxH, h_QxBxH = jax.lax.scan(recurrence, h_BxH, x)
@@ -351,7 +428,8 @@ def teacher_forced(w: model.Weights, cw: dict, xin_BxFxG, idx_NxS,
   h0 = jnp.zeros((b * factor, hidden), jnp.float32)
   _, lps = jax.lax.scan(chunk_step, h0, (
       idx_MxQxS, chunks(ctx_BxNxSxC), tuple(map(chunks, bytes_BxNxS)),
-      tuple(map(chunks, left_BxNxS or ()))))
+      tuple(map(chunks, left_BxNxS or ())),
+      tuple(map(chunks, () if pred_BxNxS is None else (pred_BxNxS,)))))
   back = lambda x: jnp.swapaxes(x.reshape(m * q, b, factor), 0, 1)[:, :n]
   return tuple(map(back, lps))
 
@@ -388,12 +466,20 @@ def log_probs(w: model.Weights, cw: dict, sub: SubscaleConfig, audio_BxT,
   else:
     start, first, n, length = 0, 0, -(-t // factor), t
   n_scored = -(-scored // factor)
+  xin_BxFxG, a_BxFxK1xK = split_lpc(sub, xin_BxFxG)
   folded_BxNxS = fold(audio_BxT[:, start:start + length], factor)
   valid_NxS = (factor * np.arange(n)[:, None] + np.arange(factor)) < length
   c, f = quantization.split(folded_BxNxS)
   ctx_BxNxSxC = context_hidden(cw, features(c, f, valid_NxS), sub)
   span = slice(first, first + n_scored)
   idx_NxS = frame_index(factor, n, hop, xin_BxFxG.shape[1], start)[span]
+  pred = None
+  targets = (c[:, span], f[:, span])
+  if a_BxFxK1xK is not None:  # Score the excitation after prediction.
+    hist = column_history(folded_BxNxS[:, span], sub.lpc_order)
+    pred = predict(a_BxFxK1xK, idx_NxS, hist, sub)
+    targets = quantization.split(quantization.wrap(
+        folded_BxNxS[:, span].astype(jnp.int32) - pred).astype(jnp.int16))
   if first:
     pc, pf = c[:, first - 1:first - 1 + n_scored], f[:, first - 1:
                                                     first - 1 + n_scored]
@@ -408,8 +494,8 @@ def log_probs(w: model.Weights, cw: dict, sub: SubscaleConfig, audio_BxT,
     left = tuple(before(x, k) for k in range(1, sub.left_samples + 1)
                  for x in (c, f))
   lp_c, lp_f = teacher_forced(w, cw, xin_BxFxG, idx_NxS, ctx_BxNxSxC[:, span],
-                              (pc, pf, c[:, span], f[:, span]),
-                              left_BxNxS=left)
+                              (pc, pf) + tuple(targets),
+                              left_BxNxS=left, pred_BxNxS=pred)
   return unfold(lp_c, scored), unfold(lp_f, scored)
 
 
@@ -423,6 +509,16 @@ class SubscaleWaveRNN(model.WaveRNN):
 
   def context_weights(self) -> dict:
     return self.context.weights()
+
+  def condition(self, mel_BxFxM, batch: int, frames: int):
+    """`WaveRNN.condition`; with `sub.lpc_order` = K each frame's
+    predictors of every order 0..K follow, flat ((K + 1) K; `split_lpc`)."""
+    x = super().condition(mel_BxFxM, batch, frames)
+    k = self.sub.lpc_order
+    if k:
+      a = lpc.orders_from_mel(mel_BxFxM, self.cfg.mel, k, self.cfg.emphasis)
+      x = jnp.concatenate([x, a.reshape(a.shape[:2] + ((k + 1) * k,))], -1)
+    return x
 
   def __call__(self, audio_BxT, mel_BxFxM=None, context_frames: int = 0,
                return_logits: bool = False, cell_weights=None):

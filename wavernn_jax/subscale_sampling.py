@@ -107,7 +107,9 @@ def sample(w: model.Weights, cw: dict, xin_BxFxG, length, key, temperature,
     float32 [B, N * S], in time order, N = ceil(F * hop / S).
   """
   factor, horizon = sub.batch_factor, sub.horizon
+  xin_BxFxG, a_BxFxK1xK = subscale.split_lpc(sub, xin_BxFxG)
   b, frames, _ = xin_BxFxG.shape
+  keep_drawn = 'left' in cw or a_BxFxK1xK is not None
   hidden = w['R'].shape[0]
   n = -(-frames * hop // factor)
   steps = num_steps(n, sub)
@@ -119,8 +121,9 @@ def sample(w: model.Weights, cw: dict, xin_BxFxG, length, key, temperature,
            jnp.zeros((b, rows, factor, 2), jnp.float32),
            tuple(jnp.zeros((b, rows, factor, sub.channels), jnp.float32)
                  for _ in sub.dilations),
-           # The drawn bytes, for `left_input` ((s, j) at row j + lookback).
-           jnp.zeros((b, rows, factor, 2) if 'left' in cw else (0,),
+           # The drawn bytes (of the signal), for `left_input` and the
+           # prediction ((s, j) at row j + lookback).
+           jnp.zeros((b, rows, factor, 2) if keep_drawn else (0,),
                      jnp.int32))
 
   def step(carry, inputs):
@@ -134,12 +137,19 @@ def sample(w: model.Weights, cw: dict, xin_BxFxG, length, key, temperature,
     xin_BxSxG = xin_BxFxG[:, frame_S] + ctx_BxSxG
     if 'sub_bias' in cw:  # The gate bias of each sub-tensor.
       xin_BxSxG = xin_BxSxG + cw['sub_bias'][None]
+    row_S = jnp.clip(j_S + sub.lookback, 0, rows - 1)
     if 'left' in cw:  # (s - k, j_s), drawn k (F + 1) steps or more ago.
-      row_S = jnp.clip(j_S + sub.lookback, 0, rows - 1)
       lefts = [drawn[:, row_S, jnp.maximum(s_idx - k, 0)]
                for k in range(1, sub.left_samples + 1)]
       xin_BxSxG = xin_BxSxG + subscale.left_term(
           cw, [(x[..., 0], x[..., 1]) for x in lefts], s_idx)
+    if a_BxFxK1xK is not None:  # p from (s - k, j_s), k <= min(s, K).
+      column = lambda k: quantization.combine(
+          *jnp.moveaxis(drawn[:, row_S, jnp.maximum(s_idx - k, 0)], -1, 0))
+      hist_BxSxK = jnp.stack([column(k) for k in range(1, sub.lpc_order + 1)],
+                             -1)
+      pred_BxS = subscale.predict(a_BxFxK1xK, frame_S, hist_BxSxK, sub)
+      xin_BxSxG = xin_BxSxG + subscale.lpc_term(cw, pred_BxS)
     xin = xin_BxSxG.reshape(b * factor, -1)
     flat = lambda x: x.reshape(b * factor)
     rh = model.recur(w, h)
@@ -153,10 +163,14 @@ def sample(w: model.Weights, cw: dict, xin_BxFxG, length, key, temperature,
     active_flat = jnp.tile(active_S, b)[:, None]
     h = jnp.where(active_flat, jnp.concatenate([yc, yf], -1), h)
     c, fi = c.reshape(b, factor), fi.reshape(b, factor)
+    if a_BxFxK1xK is not None:  # The signal: x = wrap(e + p).
+      c, fi = quantization.split(quantization.wrap(
+          quantization.combine(c, fi).astype(jnp.int32) + pred_BxS).astype(
+              jnp.int16))
     pc, pf = jnp.where(active_S, c, pc), jnp.where(active_S, fi, pf)
     valid_S = active_S & (factor * j_S + s_idx < length)
     xs = xs.at[:, write_S, s_idx].set(subscale.features(c, fi, valid_S))
-    if 'left' in cw:
+    if keep_drawn:
       drawn = drawn.at[:, write_S, s_idx].set(jnp.stack([c, fi], -1))
     return (h, pc, pf, xs, hbufs, drawn), (quantization.combine(c, fi), lp)
 

@@ -155,7 +155,11 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
     # With left_input: x_{t-1} ... x_{t-k} = (s - 1, i) ... (s - k, i), k of
     # them (each zero where s < k; at most B - 1).
     c.subscale.left_samples = max(1, min(4, args.batch_factor - 1))
-    c.subscale.sub_bias = False  # a gate bias per sub-tensor (issue 27's first candidate; not yet measured).
+    c.subscale.sub_bias = False  # a gate bias per sub-tensor (issue 27's first candidate; no gain).
+    # Issue 27's noise shaping: model the excitation after linear prediction
+    # from the min(s, lpc_order) samples of the column drawn before (s, i)
+    # (0: off; subscale384_lpc in experiments/studies/pair_arms.sh).
+    c.subscale.lpc_order = 0
     # Folded samples, one ReLU conv layer each: the context net sees columns
     # j - F + 1 ... j + F of the earlier sub-tensors (subscale.dilations_for).
     c.subscale.dilations = subscale.dilations_for(max(args.horizon, 0),

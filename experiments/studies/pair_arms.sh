@@ -50,6 +50,18 @@
 #   subscale384_left15 every sample of the current column drawn before
 #                     (s, i), x_{t-1} ... x_{t-15} (left_samples 4 -> 15):
 #                     each step of direct samples has helped so far
+#   subscale384_b4    subscale384_left4 at 4 crops of 800 samples (50 folded
+#                     steps) instead of 2 of 1,600: the same samples per
+#                     step from twice the windows (issue 27: Subscale's own
+#                     gradient noise, its 16 sub-tensors of one window being
+#                     far from independent)
+#   subscale384_b8    subscale384_left4 at 8 crops of 1,600 (4x the samples
+#                     per step) for a quarter of the steps: about the same
+#                     CPU time (issue 27: batch shape at equal CPU)
+#   subscale384_lpc   subscale384_left4 + subscale.lpc_order=15: each sample
+#                     modelled as its excitation after linear prediction from
+#                     the min(s, 15) samples of its column drawn before it
+#                     (issue 27: noise shaping Subscale can use)
 arm() {  # NAME
   local config=experiments/configs/wavernn.py
   local pair=(--config.model.emphasis=0.85 --config.model.embed_inputs=false
@@ -109,6 +121,23 @@ arm() {  # NAME
       arm_flags=("${sub[@]}" "${sub_data[@]}"
                  --config.subscale.now_tap=true --config.subscale.left_input=true
                  --config.subscale.left_samples=15) ;;
+    subscale384_b4)
+      arm_config=$subscale
+      arm_flags=("${sub[@]}" --config.data.batch_size=$((batch / 2))
+                 --config.data.crop_samples=800
+                 --config.subscale.now_tap=true --config.subscale.left_input=true
+                 --config.subscale.left_samples=4) ;;
+    subscale384_b8)
+      arm_config="$config:variant=subscale,hidden=384,batch_factor=16,horizon=64,steps=$((steps / 4))"
+      arm_flags=("${sub[@]}" --config.data.batch_size="$batch"
+                 --config.data.crop_samples=1600
+                 --config.subscale.now_tap=true --config.subscale.left_input=true
+                 --config.subscale.left_samples=4) ;;
+    subscale384_lpc)
+      arm_config=$subscale
+      arm_flags=("${sub[@]}" "${sub_data[@]}"
+                 --config.subscale.now_tap=true --config.subscale.left_input=true
+                 --config.subscale.left_samples=4 --config.subscale.lpc_order=15) ;;
     *) echo "error: unknown arm '$1'; see experiments/studies/pair_arms.sh." >&2
        return 1 ;;
   esac

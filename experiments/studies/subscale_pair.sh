@@ -3,8 +3,9 @@
 # recipe (issue 11: "Retrain ... the subscale model with the same recipe and
 # the same number of steps"; target: subscale within 0.3 bit of dense).
 #
-#   experiments/studies/subscale_pair.sh STEPS [CORE]
+#   experiments/studies/subscale_pair.sh STEPS [CORE] [ARM ...]
 #
+# With ARMs (names in pair_arms.sh), only those, in that order.
 # One core (taskset -c CORE, default 1), one model after the other, each
 # for exactly STEPS steps: dense H = 384, then Subscale H = 384 (B = 16,
 # F = 64) with the session-5 context net, with subscale.now_tap, and with
@@ -22,8 +23,9 @@
 # experiments/tools/export_pretrained.py --workdir=workdirs/subscale_pair/NAME).
 # A run cut off resumes from workdirs/subscale_pair/NAME (re-run the script).
 set -euo pipefail
-steps=${1:?usage: $0 STEPS [CORE]}
+steps=${1:?usage: $0 STEPS [CORE] [ARM ...]}
 core=${2:-1}
+shift $(($# < 2 ? $# : 2))
 cd "$(dirname "$0")/../.."
 py=.venv/bin/python
 work=workdirs/subscale_pair
@@ -39,8 +41,13 @@ source experiments/tools/train_and_score.sh  # run NAME CONFIG [FLAGS...]
 source experiments/studies/pair_arms.sh  # arm NAME: each model's flags
 
 # The arms in the order they were added (what each tests: pair_arms.sh).
-for name in dense384 subscale384 subscale384_now subscale384_left \
-            subscale384_c32 subscale384_left4 subscale384_bias subscale384_left15; do
+arms=("$@")
+if [ ${#arms[@]} -eq 0 ]; then
+  arms=(dense384 subscale384 subscale384_now subscale384_left subscale384_c32
+        subscale384_left4 subscale384_bias subscale384_left15 subscale384_b4
+        subscale384_b8 subscale384_lpc)
+fi
+for name in "${arms[@]}"; do
   arm "$name"
   run "$name" "$arm_config" "${arm_flags[@]}"
 done
