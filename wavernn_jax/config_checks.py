@@ -59,7 +59,9 @@ def validate(config) -> None:
              'model.upsample=repeat.')
     _require(not config.model.get('lpc_order', 0),
              'variant=subscale generates 16 samples at once, so no sample '
-             'has its past for LPC; set model.lpc_order=0.')
+             'has its whole past for LPC; set model.lpc_order=0 (and '
+             'subscale.lpc_order=15 to predict from the samples of the '
+             'column drawn before).')
     _check_subscale(config)
   if config.get('sparsity') is not None and config.sparsity.enabled:
     _check_sparsity(config)

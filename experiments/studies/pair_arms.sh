@@ -55,13 +55,14 @@
 #                     step from twice the windows (issue 27: Subscale's own
 #                     gradient noise, its 16 sub-tensors of one window being
 #                     far from independent)
-#   subscale384_b8    subscale384_left4 at 8 crops of 1,600 (4x the samples
-#                     per step) for a quarter of the steps: about the same
-#                     CPU time (issue 27: batch shape at equal CPU)
 #   subscale384_lpc   subscale384_left4 + subscale.lpc_order=15: each sample
 #                     modelled as its excitation after linear prediction from
 #                     the min(s, 15) samples of its column drawn before it
 #                     (issue 27: noise shaping Subscale can use)
+#   subscale384_lpc_b4 the two winners together: subscale384_lpc at 4 crops
+#                     of 800 (issue 27: combine the winners)
+#   dense384_lpc      dense384 + LPC from the mel (model.lpc_order=16): the
+#                     dense pair of subscale384_lpc, both noise-shaped
 arm() {  # NAME
   local config=experiments/configs/wavernn.py
   local pair=(--config.model.emphasis=0.85 --config.model.embed_inputs=false
@@ -88,6 +89,10 @@ arm() {  # NAME
       arm_config="$config:hidden=384,steps=$steps"
       arm_flags=("${sub[@]}" --config.data.batch_size="$batch"
                  --config.data.crop_samples=400) ;;
+    dense384_lpc)
+      arm_config="$config:hidden=384,steps=$steps"
+      arm_flags=("${sub[@]}" --config.data.batch_size="$batch"
+                 --config.data.crop_samples=400 --config.model.lpc_order=16) ;;
     subscale384)
       arm_config=$subscale
       arm_flags=("${sub[@]}" "${sub_data[@]}"
@@ -127,15 +132,15 @@ arm() {  # NAME
                  --config.data.crop_samples=800
                  --config.subscale.now_tap=true --config.subscale.left_input=true
                  --config.subscale.left_samples=4) ;;
-    subscale384_b8)
-      arm_config="$config:variant=subscale,hidden=384,batch_factor=16,horizon=64,steps=$((steps / 4))"
-      arm_flags=("${sub[@]}" --config.data.batch_size="$batch"
-                 --config.data.crop_samples=1600
-                 --config.subscale.now_tap=true --config.subscale.left_input=true
-                 --config.subscale.left_samples=4) ;;
     subscale384_lpc)
       arm_config=$subscale
       arm_flags=("${sub[@]}" "${sub_data[@]}"
+                 --config.subscale.now_tap=true --config.subscale.left_input=true
+                 --config.subscale.left_samples=4 --config.subscale.lpc_order=15) ;;
+    subscale384_lpc_b4)
+      arm_config=$subscale
+      arm_flags=("${sub[@]}" --config.data.batch_size=$((batch / 2))
+                 --config.data.crop_samples=800
                  --config.subscale.now_tap=true --config.subscale.left_input=true
                  --config.subscale.left_samples=4 --config.subscale.lpc_order=15) ;;
     *) echo "error: unknown arm '$1'; see experiments/studies/pair_arms.sh." >&2

@@ -22,7 +22,9 @@ import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top,wrong-imp
 _OUT = flags.DEFINE_string('out', 'docs/subscale_gap_vs_samples.png',
                            'the plot (PNG).')
 
-# (label, arm's metrics, dense pair's metrics, scored samples per step).
+# (label, arm's metrics, dense pair's metrics, scored samples per step[,
+# dense steps per arm step: the arm's gap at step s is taken against the
+# dense pair's at step ratio * s, the same samples seen]).
 CPU, GPU = 8 * 400, 256 * 400
 ARMS = (
     ('plain context net', 'runs/subscale_pair/subscale384', 'runs/subscale_pair/dense384', CPU),
@@ -32,6 +34,10 @@ ARMS = (
     ('+ left_samples=4 (default)', 'runs/subscale_pair/subscale384_left4', 'runs/subscale_pair/dense384', CPU),
     ('+ left_samples=4, sub_bias', 'runs/subscale_pair/subscale384_bias', 'runs/subscale_pair/dense384', CPU),
     ('+ left_samples=15', 'runs/subscale_pair/subscale384_left15', 'runs/subscale_pair/dense384', CPU),
+    ('+ left_samples=4, 4 crops of 800', 'runs/subscale_pair/subscale384_b4', 'runs/subscale_pair/dense384', CPU),
+    ('+ left_samples=4, lpc_order=15', 'runs/subscale_pair/subscale384_lpc', 'runs/subscale_pair/dense384', CPU),
+    ('+ left_samples=4, lpc_order=15 vs dense with LPC', 'runs/subscale_pair/subscale384_lpc', 'runs/subscale_pair/dense384_lpc', CPU),
+    ('+ left_samples=4, lpc_order=15, 4 crops of 800', 'runs/subscale_pair/subscale384_lpc_b4', 'runs/subscale_pair/dense384', CPU),
     ('H200: now_tap + one sample', 'runs/gpu_pairs/sub_subscale384', 'runs/gpu_pairs/sub_dense384', GPU),
 )
 
@@ -50,14 +56,18 @@ def validation(run: str) -> dict[int, float]:
 def main(argv):
   del argv
   fig, ax = plt.subplots(figsize=(7, 4.2))
-  for label, arm, dense, per_step in ARMS:
+  for label, arm, dense, per_step, *ratio in ARMS:
+    if not os.path.exists(os.path.join(arm, 'metrics.jsonl')):
+      print(json.dumps({'arm': label, 'run': arm, 'missing': True}))
+      continue
+    r = ratio[0] if ratio else 1
     a, d = validation(arm), validation(dense)
-    steps = sorted(set(a) & set(d))
-    gaps = [round(a[s] - d[s], 3) for s in steps]
+    steps = sorted(s for s in a if r * s in d)
+    gaps = [round(a[s] - d[r * s], 3) for s in steps]
     print(json.dumps({'arm': label, 'run': arm, 'samples_per_step': per_step,
                       'steps': steps, 'gap_bits': gaps}))
-    ax.plot([s * per_step / 1e6 for s in steps], gaps, 'o-' if per_step == CPU
-            else 's--', label=label, markersize=3)
+    ax.plot([s * per_step / 1e6 for s in steps], gaps, 's--' if per_step == GPU
+            else 'o-', label=label, markersize=3)
   ax.set_xscale('log')
   ax.set_xlabel('scored training samples seen (millions)')
   ax.set_ylabel('validation NLL gap to dense (bits/sample)')
