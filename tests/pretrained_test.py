@@ -16,12 +16,13 @@ from wavernn_jax import vocoder as vocoder_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CARDS = sorted(glob.glob(os.path.join(ROOT, 'pretrained', '*', 'card.json')))
-# The shipped models (issues 23, 24): the large sparse model, the best
-# dense model, the equal-non-zero sparse/dense pair and the Subscale model.
+# The shipped models (issues 23, 24, 27): the large sparse model, the best
+# dense model, the equal-non-zero sparse/dense pair and the two Subscale
+# models (the H200 one, and the one with linear prediction).
 # A model added or removed under pretrained/ must change this set (and
 # docs/PRETRAINED_HISTORY.md).
 SHIPPED = {'sparse896_lpc_pitch', 'dense384_lpc_pitch_v2', 'sparse864_lpc_v2',
-           'dense256_lpc_v2', 'subscale384_v4'}
+           'dense256_lpc_v2', 'subscale384_v4', 'subscale384_lpc'}
 
 
 def test_exactly_the_shipped_models_are_there():

@@ -136,10 +136,12 @@ _SUB_CONTEXT = flags.DEFINE_list(
     'subscale_context', ['plain'], 'generate: Subscale rows with each of '
     'these context paths: plain (no subscale.now_tap or left_input, as the '
     'recorded rows), left1 (session 6\'s: both, subscale.left_samples=1), '
-    'defaults (experiments/configs/wavernn.py\'s).')
+    'defaults (experiments/configs/wavernn.py\'s), lpc15 (the defaults + '
+    'subscale.lpc_order=15).')
 # --subscale_context: config.subscale overrides of each context path.
 SUB_CONTEXTS = {'plain': dict(now_tap=False, left_input=False),
-                'left1': dict(left_samples=1), 'defaults': {}}
+                'left1': dict(left_samples=1), 'defaults': {},
+                'lpc15': dict(lpc_order=15)}
 _VOCODE_WORKDIR = flags.DEFINE_string('vocode_workdir', None, 'generate: a '
                                       'model to time the vocode command with.')
 _VOCODE_SECONDS = flags.DEFINE_float('vocode_seconds', 10.0, 'generate: '
