@@ -8,13 +8,15 @@ cd "$(dirname "$0")"
 WORKDIR="${WORKDIR:-workdirs/demo}"
 PY=.venv/bin/python
 mkdir -p "$WORKDIR"
-# First, something to listen to at once: every shipped model (the five
+# First, something to listen to at once: every shipped model (the six
 # under pretrained/; tests/pretrained_test.py names them) vocodes three
 # held-out utterances. First the flagship, sparse896_lpc_pitch (95 %
 # block-sparse H = 896, LPC and pitch from the mel; issue 23: the fast one,
 # still training), then the others in name order: the best-sounding dense
 # model dense384_lpc_pitch_v2, the equal-non-zero pair dense256_lpc_v2 /
-# sparse864_lpc_v2 and subscale384_v4 (pretrained/<name>/MODEL_CARD.md;
+# sparse864_lpc_v2 and the two Subscale models, subscale384_lpc (with
+# linear prediction from its column's drawn samples) and subscale384_v4
+# (pretrained/<name>/MODEL_CARD.md;
 # docs/RESULTS.md compares them; earlier models: docs/PRETRAINED_HISTORY.md).
 # Each run's JSON result goes to <output folder>/vocode.json; then a table of
 # them is printed.
