@@ -34,10 +34,10 @@ ARMS = (
     ('+ left_samples=4 (default)', 'runs/subscale_pair/subscale384_left4', 'runs/subscale_pair/dense384', CPU),
     ('+ left_samples=4, sub_bias', 'runs/subscale_pair/subscale384_bias', 'runs/subscale_pair/dense384', CPU),
     ('+ left_samples=15', 'runs/subscale_pair/subscale384_left15', 'runs/subscale_pair/dense384', CPU),
-    ('+ left_samples=4, 4 crops of 800', 'runs/subscale_pair/subscale384_b4', 'runs/subscale_pair/dense384', CPU),
+    ('+ left_samples=4, 4 crops of 800 (other validation windows)', 'runs/subscale_pair/subscale384_b4', 'runs/subscale_pair/dense384', CPU),
     ('+ left_samples=4, lpc_order=15', 'runs/subscale_pair/subscale384_lpc', 'runs/subscale_pair/dense384', CPU),
     ('+ left_samples=4, lpc_order=15 vs dense with LPC', 'runs/subscale_pair/subscale384_lpc', 'runs/subscale_pair/dense384_lpc', CPU),
-    ('+ left_samples=4, lpc_order=15, 4 crops of 800', 'runs/subscale_pair/subscale384_lpc_b4', 'runs/subscale_pair/dense384', CPU),
+    ('+ left_samples=4, lpc_order=15, 4 crops of 800 (other validation windows)', 'runs/subscale_pair/subscale384_lpc_b4', 'runs/subscale_pair/dense384', CPU),
     ('H200: now_tap + one sample', 'runs/gpu_pairs/sub_subscale384', 'runs/gpu_pairs/sub_dense384', GPU),
 )
 
@@ -55,7 +55,8 @@ def validation(run: str) -> dict[int, float]:
 
 def main(argv):
   del argv
-  fig, ax = plt.subplots(figsize=(7, 4.2))
+  fig, ax = plt.subplots(figsize=(11, 4.6))
+  ax.set_prop_cycle(color=plt.cm.tab20.colors)
   for label, arm, dense, per_step, *ratio in ARMS:
     if not os.path.exists(os.path.join(arm, 'metrics.jsonl')):
       print(json.dumps({'arm': label, 'run': arm, 'missing': True}))
@@ -75,7 +76,7 @@ def main(argv):
   ax.text(ax.get_xlim()[0] * 1.1, 0.31, 'target 0.3 (CPU)', fontsize=7,
           color='gray')
   ax.set_title('Subscale minus dense, same H = 384 cell (Polyak average)')
-  ax.legend(fontsize=7)
+  ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1.0))
   fig.tight_layout()
   os.makedirs(os.path.dirname(_OUT.value) or '.', exist_ok=True)
   fig.savefig(_OUT.value, dpi=120)
