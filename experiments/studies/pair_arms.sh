@@ -61,6 +61,9 @@
 #                     (issue 27: noise shaping Subscale can use)
 #   subscale384_lpc_b4 the two winners together: subscale384_lpc at 4 crops
 #                     of 800 (issue 27: combine the winners)
+#   subscale384_lpc_bias subscale384_lpc + subscale.sub_bias: with prediction
+#                     the excitation's scale depends on the sub-tensor's
+#                     order, so the cell is told which sub-tensor it is in
 #   dense384_lpc      dense384 + LPC from the mel (model.lpc_order=16): the
 #                     dense pair of subscale384_lpc, both noise-shaped
 arm() {  # NAME
@@ -143,6 +146,12 @@ arm() {  # NAME
                  --config.data.crop_samples=800
                  --config.subscale.now_tap=true --config.subscale.left_input=true
                  --config.subscale.left_samples=4 --config.subscale.lpc_order=15) ;;
+    subscale384_lpc_bias)
+      arm_config=$subscale
+      arm_flags=("${sub[@]}" "${sub_data[@]}"
+                 --config.subscale.now_tap=true --config.subscale.left_input=true
+                 --config.subscale.left_samples=4 --config.subscale.lpc_order=15
+                 --config.subscale.sub_bias=true) ;;
     *) echo "error: unknown arm '$1'; see experiments/studies/pair_arms.sh." >&2
        return 1 ;;
   esac

@@ -45,7 +45,7 @@ arms=("$@")
 if [ ${#arms[@]} -eq 0 ]; then
   arms=(dense384 subscale384 subscale384_now subscale384_left subscale384_c32
         subscale384_left4 subscale384_bias subscale384_left15 subscale384_b4
-        subscale384_lpc dense384_lpc subscale384_lpc_b4)
+        subscale384_lpc dense384_lpc subscale384_lpc_b4 subscale384_lpc_bias)
 fi
 for name in "${arms[@]}"; do
   arm "$name"
