@@ -101,10 +101,14 @@ def power_spectrum(mel_BxFxM, cfg: mel_lib.MelConfig, emphasis: float = 0.0):
   return power + NOISE_FLOOR * power.mean(-1, keepdims=True)
 
 
+def autocorrelation(power_xK, n_fft: int, order: int):
+  """r_0 .. r_K [..., order + 1] of power spectra (inverse FFT)."""
+  return jnp.fft.irfft(power_xK, n=n_fft, axis=-1)[..., :order + 1]
+
+
 def from_power(power_xK, n_fft: int, order: int):
   """Unquantised LPC coefficients [..., order] of power spectra."""
-  r = jnp.fft.irfft(power_xK, n=n_fft, axis=-1)[..., :order + 1]
-  return levinson(r, order)
+  return levinson(autocorrelation(power_xK, n_fft, order), order)
 
 
 def from_mel(mel_BxFxM, cfg: mel_lib.MelConfig, order: int,
@@ -118,8 +122,8 @@ def orders_from_mel(mel_BxFxM, cfg: mel_lib.MelConfig, order: int,
                     emphasis: float = 0.0):
   """Q12 predictors of every order 0..K per frame, [B, F, K + 1, K]
   (`levinson_orders` of each frame's spectrum, as `from_mel`)."""
-  power = power_spectrum(mel_BxFxM, cfg, emphasis)
-  r = jnp.fft.irfft(power, n=cfg.n_fft, axis=-1)[..., :order + 1]
+  r = autocorrelation(power_spectrum(mel_BxFxM, cfg, emphasis), cfg.n_fft,
+                      order)
   return jax.lax.stop_gradient(quantise(levinson_orders(r, order)))
 
 

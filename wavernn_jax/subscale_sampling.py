@@ -110,6 +110,8 @@ def sample(w: model.Weights, cw: dict, xin_BxFxG, length, key, temperature,
   xin_BxFxG, a_BxFxK1xK = subscale.split_lpc(sub, xin_BxFxG)
   b, frames, _ = xin_BxFxG.shape
   keep_drawn = 'left' in cw or a_BxFxK1xK is not None
+  lpc_cols_SxK = np.maximum(np.arange(factor)[:, None] -
+                            np.arange(1, sub.lpc_order + 1)[None], 0)
   hidden = w['R'].shape[0]
   n = -(-frames * hop // factor)
   steps = num_steps(n, sub)
@@ -144,10 +146,10 @@ def sample(w: model.Weights, cw: dict, xin_BxFxG, length, key, temperature,
       xin_BxSxG = xin_BxSxG + subscale.left_term(
           cw, [(x[..., 0], x[..., 1]) for x in lefts], s_idx)
     if a_BxFxK1xK is not None:  # p from (s - k, j_s), k <= min(s, K).
-      column = lambda k: quantization.combine(
-          *jnp.moveaxis(drawn[:, row_S, jnp.maximum(s_idx - k, 0)], -1, 0))
-      hist_BxSxK = jnp.stack([column(k) for k in range(1, sub.lpc_order + 1)],
-                             -1)
+      # One gather of the column's K earlier samples (k > s: coefficient 0).
+      hist_BxSxKx2 = drawn[:, row_S[:, None], lpc_cols_SxK]
+      hist_BxSxK = quantization.combine(hist_BxSxKx2[..., 0],
+                                        hist_BxSxKx2[..., 1])
       pred_BxS = subscale.predict(a_BxFxK1xK, frame_S, hist_BxSxK, sub)
       xin_BxSxG = xin_BxSxG + subscale.lpc_term(cw, pred_BxS)
     xin = xin_BxSxG.reshape(b * factor, -1)
