@@ -67,6 +67,43 @@ def test_levinson_orders_are_every_order_of_the_normal_equations():
       jnp.asarray(r, jnp.float32), 6)))
 
 
+def test_lag_predictors_solve_the_normal_equations_of_any_lags():
+  """Each row against a direct NumPy solve over its own lags (past and
+  future, gaps, unused slots zero); lags 1 .. m give Levinson's order m."""
+  rng = np.random.default_rng(5)
+  sig = np.convolve(rng.normal(size=6000), [1.0, 0.7, -0.4, 0.25, 0.1])
+  r = np.array([sig[:len(sig) - k] @ sig[k:] for k in range(12)])
+  lags = np.array([[0, 0, 0, 0], [1, 2, 3, 0], [1, -2, 0, -5],
+                   [-1, -3, 4, 2]])
+  a = np.asarray(lpc.lag_predictors(jnp.asarray(r, jnp.float32), lags))
+  assert a.shape == (4, 4)
+  np.testing.assert_array_equal(a[0], 0.0)
+  for row, (lag_row, a_row) in enumerate(zip(lags, a)):
+    used = lag_row != 0
+    l = lag_row[used]
+    want = np.linalg.solve(r[np.abs(l[:, None] - l[None])], r[np.abs(l)])
+    np.testing.assert_allclose(a_row[used], want, rtol=1e-3, atol=1e-4,
+                               err_msg=f'row {row}')
+    np.testing.assert_array_equal(a_row[~used], 0.0)
+  np.testing.assert_allclose(a[1, :3], np.asarray(lpc.levinson(
+      jnp.asarray(r, jnp.float32), 3)), rtol=1e-4, atol=1e-5)
+
+
+def test_interpolation_beats_prediction_on_a_resonance():
+  """Reading the future as well lowers the error: on a resonant signal the
+  predictor from x_{t-1}, x_{t-2}, x_{t+1}, x_{t+2} leaves less error
+  energy than the one from x_{t-1} ... x_{t-4} (the reason for the
+  Subscale model's two-sided prediction)."""
+  x = _resonant(8000, seed=2)[0].astype(np.float64)
+  r = np.array([x[:len(x) - k] @ x[k:] for k in range(9)]) / len(x)
+  a = np.asarray(lpc.lag_predictors(jnp.asarray(r, jnp.float32),
+                                    np.array([[1, 2, 3, 4], [1, 2, -1, -2]])))
+  t = np.arange(8, len(x) - 8)
+  err = [np.mean((x[t] - sum(a[i, w] * x[t - l] for w, l in enumerate(ls)))
+                 ** 2) for i, ls in enumerate([[1, 2, 3, 4], [1, 2, -1, -2]])]
+  assert err[1] < 0.7 * err[0], err
+
+
 def test_predict_is_exact_integer_arithmetic_at_the_extremes():
   rng = np.random.default_rng(2)
   k = 16

@@ -19,12 +19,13 @@ S, HORIZON = 4, 2  # Sub-tensors and future horizon of the small model.
 
 
 def _vocoder(batch_factor=S, horizon=HORIZON, now_tap=False,
-             left_input=False, left_samples=1, sub_bias=False, lpc_order=0):
+             left_input=False, left_samples=1, sub_bias=False, lpc_order=0,
+             two_sided=False):
   config = wavernn.get_config(f'preset=tiny,variant=subscale,batch_factor='
                               f'{batch_factor},horizon={horizon}')
   config.subscale.update(now_tap=now_tap, left_input=left_input,
                          left_samples=left_samples, sub_bias=sub_bias,
-                         lpc_order=lpc_order)
+                         lpc_order=lpc_order, lpc_two_sided=two_sided)
   v = vocoder_lib.Vocoder.from_config(config, seed=0)
   # Larger weights than the init: peaky distributions, so any mismatch shows.
   v.params = jax.tree_util.tree_map(lambda x: x * 3.0, v.params)
@@ -36,12 +37,16 @@ def _vocoder(batch_factor=S, horizon=HORIZON, now_tap=False,
 
 
 @pytest.fixture(scope='module', params=[(False, False, 0), (True, False, 0),
-                                        (False, True, 0), (True, True, 3)],
-                ids=['', 'now_tap', 'left_input_sub_bias', 'lpc'])
+                                        (False, True, 0), (True, True, 3),
+                                        (False, False, -2)],
+                ids=['', 'now_tap', 'left_input_sub_bias', 'lpc',
+                     'lpc_two_sided'])
 def voc(request):
+  """params: now_tap, left_input, lpc_order (negative: two-sided)."""
+  order = request.param[2]
   return _vocoder(now_tap=request.param[0], left_input=request.param[1],
-                  sub_bias=request.param[1] and not request.param[2],
-                  lpc_order=request.param[2])
+                  sub_bias=request.param[1] and not order,
+                  lpc_order=abs(order), two_sided=order < 0)
 
 
 def _mel(voc, frames, batch=1, seed=0):
@@ -120,15 +125,16 @@ def test_dependency_structure_by_perturbation(voc):
     (S, HORIZON, 1.0, False, 1, 0), (3, 0, 0.7, True, 1, 0),
     (S, HORIZON, 1.0, True, 3, 0), (3, 1, 1.0, False, 2, 0),
     (S, HORIZON, 1.0, True, 3, 3), (3, 1, 0.7, False, 0, 1),
-    (S, 0, 1.0, True, 1, 2)])
+    (S, 0, 1.0, True, 1, 2), (S, HORIZON, 1.0, True, 3, -3),
+    (3, 1, 0.7, False, 0, -2)])
 def test_generate_agrees_with_log_prob(factor, horizon, temperature, now_tap,
                                        left, lpc):
   """ln P reported by the sampler == teacher-forced ln P of its output (also
   when the length is not a multiple of S: 5 * 64 = 320 = 3 * 106 + 2);
   `left`: subscale.left_samples with left_input, 0 without; with left >= 2
-  also subscale.sub_bias; `lpc`: subscale.lpc_order."""
+  also subscale.sub_bias; `lpc`: subscale.lpc_order (negative: two-sided)."""
   v = _vocoder(factor, horizon, now_tap, left > 0, max(left, 1), left >= 2,
-               lpc)
+               abs(lpc), lpc < 0)
   mel = _mel(v, 5, batch=2)
   audio, lp = v.generate(mel, seed=3, temperature=temperature)
   assert audio.dtype == np.int16 and audio.shape == (2, 5 * 64)
@@ -292,6 +298,33 @@ def test_sub_bias_gives_each_sub_tensor_its_own_gate_bias():
   moved = np.abs(v.log_prob(audio, mel) - base)[0] > 1e-6
   assert moved[2::S].all()  # Sub-tensor 2: samples S * i + 2.
   assert not moved[0::S].any() and not moved[1::S].any()
+
+
+def test_predictor_taps_read_only_drawn_samples_by_hand():
+  """S = 4, K = 2, two-sided: sub-tensor 3 reads x_{t-1}, x_{t-2} = (2, i),
+  (1, i) and x_{t+1}, x_{t+2} = (0, i + 1), (1, i + 1); sub-tensor 1 reads
+  (0, i) and x_{t+3} = (0, i + 1); sub-tensor 0 nothing."""
+  lags, z, di = subscale.predictor_taps(subscale.SubscaleConfig(
+      batch_factor=4, horizon=1, lpc_order=2, lpc_two_sided=True))
+  np.testing.assert_array_equal(lags, [[0, 0, 0, 0], [1, 0, -3, 0],
+                                       [1, 2, -2, -3], [1, 2, -1, -2]])
+  used = lags != 0
+  np.testing.assert_array_equal(z[used], [0, 0, 1, 0, 0, 1, 2, 1, 0, 1])
+  np.testing.assert_array_equal(di[used], [0, 1, 0, 0, 1, 1, 0, 0, 1, 1])
+  # The lag is where the sample is: (z, i + di) is x_{t - lag}, t = 4i + s.
+  s = np.arange(4)[:, None]
+  np.testing.assert_array_equal((s - 4 * di - z)[used], lags[used])
+  one_sided, _, _ = subscale.predictor_taps(subscale.SubscaleConfig(
+      batch_factor=4, lpc_order=2))
+  np.testing.assert_array_equal(one_sided, [[0, 0], [1, 0], [1, 2], [1, 2]])
+
+
+def test_two_sided_prediction_needs_order_and_horizon():
+  with pytest.raises(subscale.errors.UserError, match='lpc_two_sided'):
+    subscale.SubscaleConfig(batch_factor=4, horizon=0, lpc_order=2,
+                            lpc_two_sided=True)
+  with pytest.raises(subscale.errors.UserError, match='lpc_two_sided'):
+    subscale.SubscaleConfig(batch_factor=4, lpc_two_sided=True)
 
 
 def test_lpc_order_is_bounded_by_the_samples_of_the_column():

@@ -118,13 +118,25 @@ def from_mel(mel_BxFxM, cfg: mel_lib.MelConfig, order: int,
   return jax.lax.stop_gradient(quantise(from_power(power, cfg.n_fft, order)))
 
 
-def orders_from_mel(mel_BxFxM, cfg: mel_lib.MelConfig, order: int,
-                    emphasis: float = 0.0):
-  """Q12 predictors of every order 0..K per frame, [B, F, K + 1, K]
-  (`levinson_orders` of each frame's spectrum, as `from_mel`)."""
-  r = autocorrelation(power_spectrum(mel_BxFxM, cfg, emphasis), cfg.n_fft,
-                      order)
-  return jax.lax.stop_gradient(quantise(levinson_orders(r, order)))
+def lag_predictors(r_xL, lags_SxW):
+  """Optimal linear predictors from arbitrary sets of lags, [..., S, W].
+
+  Row s predicts s_t ~ sum_w a_w s_{t - l_w} from the lags l = lags[s]
+  (positive: the past, negative: the future; 0 marks an unused slot, whose
+  coefficient is 0): the normal equations R a = r_l with R_wv =
+  r(|l_w - l_v|) (R is positive definite: the power spectrum has a white
+  floor; unused slots get an identity row). With lags 1 .. m this is
+  `levinson(r, m)`. `r_xL` [..., L + 1] must reach L >= every |l_w - l_v|
+  and |l_w|. The Subscale model predicts sample (s, i) from samples on both
+  sides of it that its ordering has drawn (`subscale.predictor_taps`).
+  """
+  lags = np.asarray(lags_SxW)
+  used = (lags != 0).astype(np.float32)
+  gram = used[:, :, None] * used[:, None, :]
+  rr = r_xL[..., np.abs(lags[:, :, None] - lags[:, None, :])]
+  rr = rr * gram + np.eye(lags.shape[1], dtype=np.float32) * (1.0 - gram)
+  rhs = r_xL[..., np.abs(lags)] * used
+  return jnp.linalg.solve(rr, rhs[..., None])[..., 0] * used
 
 
 def quantise(a_xK):

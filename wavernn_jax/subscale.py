@@ -28,10 +28,15 @@ With `lpc_order` = K > 0 (issue 27's noise shaping) sample (s, i) is
 modelled as the excitation e = wrap(x - p) after a linear prediction p from
 the m = min(s, K) samples of its own column drawn before it, x_{t-1} ...
 x_{t-m} = (s - 1, i) ... (s - m, i), with the optimal order-m predictor of
-the frame's spectrum (`lpc.orders_from_mel`; sub-tensor 0 has m = 0, p = 0).
+the frame's spectrum (`predictors`; sub-tensor 0 has m = 0, p = 0).
 So p uses only samples the ordering allows; p enters the cell's input term
 (a learned row times p, as LPCNet's), and everything else the model reads
 (its own previous sample, the context net, `left_input`) stays the signal.
+With `lpc_two_sided` the predictor also reads the m samples of the next
+column that the ordering has drawn, x_{t+S-s} ... x_{t+S-s+m-1} = (0, i + 1)
+... (m - 1, i + 1) (the context net may read them too: horizon >= 1), with
+the optimal coefficients for those 2m lags (`lpc.lag_predictors`): an
+interpolator where s is large.
 
 Notation: B batch, T samples, S sub-tensors, N folded steps, C channels per
 group, K taps per conv, G = 3H gate inputs, P hop.
@@ -84,6 +89,9 @@ class SubscaleConfig:
   # prediction from the min(s, lpc_order) samples of its column drawn
   # before it (0: off; at most batch_factor - 1).
   lpc_order: int = 0
+  # With lpc_order: predict from both sides, the column's samples drawn
+  # before (s, i) and the same number of the next column's, x_{t+S-s} ...
+  lpc_two_sided: bool = False
 
   def __post_init__(self):
     if self.batch_factor < 1:
@@ -112,6 +120,12 @@ class SubscaleConfig:
           f'batch_factor - 1 = {self.batch_factor - 1}]: sub-tensor s '
           'predicts from the s samples of its column drawn before it; e.g. '
           'lpc_order=15.')
+    if self.lpc_two_sided and not (self.lpc_order and self.horizon >= 1):
+      raise errors.UserError(
+          f'subscale.lpc_two_sided needs lpc_order >= 1 (got '
+          f'{self.lpc_order}) and horizon >= 1 (got {self.horizon}): it '
+          'predicts from the next column of the earlier sub-tensors; e.g. '
+          'lpc_order=15, horizon=64.')
     if self.receptive_field < self.horizon:
       raise errors.UserError(
           f'subscale.dilations={tuple(self.dilations)} with kernel='
@@ -145,7 +159,8 @@ class SubscaleConfig:
                left_input=bool(s.get('left_input', False)),
                left_samples=int(s.get('left_samples', 1)),
                sub_bias=bool(s.get('sub_bias', False)),
-               lpc_order=int(s.get('lpc_order', 0)))
+               lpc_order=int(s.get('lpc_order', 0)),
+               lpc_two_sided=bool(s.get('lpc_two_sided', False)))
 
 
 def dilations_for(horizon: int, kernel: int = 2) -> tuple[int, ...]:
@@ -278,16 +293,24 @@ def left_term(cw: dict, lefts, s_x):
   return term
 
 
-def split_lpc(sub: SubscaleConfig, xin_BxFxU):
-  """Frame inputs -> (conditioning terms [B, F, G], predictors [B, F, K + 1,
-  K] or None): with `lpc_order` `SubscaleWaveRNN.condition` appends every
-  order's coefficients (`lpc.orders_from_mel`), flat, to each frame's terms."""
-  k = sub.lpc_order
-  if not k:
-    return xin_BxFxU, None
-  a = xin_BxFxU[..., -(k + 1) * k:]
-  return (xin_BxFxU[..., :-(k + 1) * k],
-          a.reshape(a.shape[:-1] + (k + 1, k)))
+def predictor_taps(sub: SubscaleConfig):
+  """Where each sub-tensor's predictor reads, numpy int [S, W] each.
+
+  Slot w of sub-tensor s reads sample (z[s, w], i + di[s, w]) of (s, i), at
+  lag l[s, w] in time (x_{t - l}; 0: the slot is unused, coefficient 0).
+  Slots 0 .. K - 1: (s - k, i), l = k, for k = 1 .. m_s; with
+  `lpc_two_sided` slots K .. 2K - 1: (j, i + 1), l = -(S - s + j), for
+  j < m_s. m_s = min(s, lpc_order).
+  """
+  k, factor = sub.lpc_order, sub.batch_factor
+  width = 2 * k if sub.lpc_two_sided else k
+  lags, z, di = (np.zeros((factor, width), np.int32) for _ in range(3))
+  for s in range(factor):
+    for w in range(min(s, k)):
+      lags[s, w], z[s, w] = w + 1, s - w - 1
+      if sub.lpc_two_sided:
+        lags[s, k + w], z[s, k + w], di[s, k + w] = -(factor - s + w), w, 1
+  return lags, z, di
 
 
 def predictor_orders(sub: SubscaleConfig):
@@ -295,27 +318,57 @@ def predictor_orders(sub: SubscaleConfig):
   return np.minimum(np.arange(sub.batch_factor), sub.lpc_order)
 
 
-def predict(a_BxFxK1xK, frame_x, hist_Bx_xK, sub: SubscaleConfig):
-  """p of samples (s, .) from their frames' order-m_s predictors.
+def predictors(sub: SubscaleConfig, mel_BxFxM, cfg, emphasis: float):
+  """Q12 coefficients of every sub-tensor's predictor per frame, [B, F, S, W]
+  (slots as `predictor_taps`), from the frame's spectrum as `lpc.from_mel`.
 
-  `a_BxFxK1xK`: every order's Q12 coefficients per frame (`split_lpc`);
-  `frame_x`: each sample's frame, the same for every row of the batch, with
-  trailing axis S (the sub-tensor); `hist_Bx_xK`: [B, ..., S, K], x_{t-k} =
-  (s - k, i) for k = 1 .. K (entries with k > m_s meet zero coefficients).
-  Returns int32 p, [B, ..., S].
+  One-sided, row s is Levinson's order-m_s predictor (`lpc.levinson_orders`);
+  two-sided, the normal equations of its 2 m_s lags (`lpc.lag_predictors`).
   """
-  a = a_BxFxK1xK[:, frame_x, jnp.asarray(predictor_orders(sub))]
-  return lpc.predict(a, hist_Bx_xK)
+  k = sub.lpc_order
+  lags, _, _ = predictor_taps(sub)
+  r = lpc.autocorrelation(lpc.power_spectrum(mel_BxFxM, cfg, emphasis),
+                          cfg.n_fft, int(np.abs(lags).max(initial=0)) * 2)
+  if sub.lpc_two_sided:
+    a = lpc.lag_predictors(r, lags)
+  else:
+    a = lpc.levinson_orders(r[..., :k + 1], k)[..., predictor_orders(sub), :]
+  return jax.lax.stop_gradient(lpc.quantise(a))
 
 
-def column_history(x_BxNxS, order: int):
-  """(s - k, i) of every (s, i) for k = 1 .. K, int32 [B, N, S, K], zero
-  where s < k (those are drawn after (s, i))."""
-  x = x_BxNxS.astype(jnp.int32)
-  pad = jnp.pad(x, [(0, 0), (0, 0), (order, 0)])
-  s = x.shape[-1]
-  return jnp.stack([pad[..., order - k:order - k + s]
-                    for k in range(1, order + 1)], -1)
+def split_lpc(sub: SubscaleConfig, xin_BxFxU):
+  """Frame inputs -> (conditioning terms [B, F, G], predictors [B, F, S, W]
+  or None): with `lpc_order` `SubscaleWaveRNN.condition` appends every
+  sub-tensor's coefficients (`predictors`), flat, to each frame's terms."""
+  if not sub.lpc_order:
+    return xin_BxFxU, None
+  factor, width = predictor_taps(sub)[0].shape
+  a = xin_BxFxU[..., -factor * width:]
+  return (xin_BxFxU[..., :-factor * width],
+          a.reshape(a.shape[:-1] + (factor, width)))
+
+
+def predict(a_BxFxSxW, frame_x, hist_Bx_xW):
+  """p of samples (s, .) from their frames' predictors.
+
+  `a_BxFxSxW`: every sub-tensor's Q12 coefficients per frame (`split_lpc`);
+  `frame_x`: each sample's frame, the same for every row of the batch, with
+  trailing axis S (the sub-tensor); `hist_Bx_xW`: [B, ..., S, W], the
+  samples the slots read (`predictor_taps`; unused slots meet zero
+  coefficients). Returns int32 p, [B, ..., S].
+  """
+  a = a_BxFxSxW[:, frame_x, np.arange(a_BxFxSxW.shape[2])]
+  return lpc.predict(a, hist_Bx_xW)
+
+
+def tap_history(x_BxNxS, sub: SubscaleConfig, first: int, count: int):
+  """What the predictor slots of (s, i) read, for i = first .. first + count
+  - 1, int32 [B, count, S, W] (`predictor_taps`; columns outside [0, N)
+  read zeros, as past the end of the utterance)."""
+  _, z, di = predictor_taps(sub)
+  x = jnp.pad(x_BxNxS.astype(jnp.int32), [(0, 0), (1, 1), (0, 0)])
+  cols = first + 1 + np.arange(count)[:, None, None] + di[None]
+  return x[:, cols, np.broadcast_to(z, cols.shape)]
 
 
 def lpc_term(cw: dict, p_x):
@@ -466,7 +519,7 @@ def log_probs(w: model.Weights, cw: dict, sub: SubscaleConfig, audio_BxT,
   else:
     start, first, n, length = 0, 0, -(-t // factor), t
   n_scored = -(-scored // factor)
-  xin_BxFxG, a_BxFxK1xK = split_lpc(sub, xin_BxFxG)
+  xin_BxFxG, a_BxFxSxW = split_lpc(sub, xin_BxFxG)
   folded_BxNxS = fold(audio_BxT[:, start:start + length], factor)
   valid_NxS = (factor * np.arange(n)[:, None] + np.arange(factor)) < length
   c, f = quantization.split(folded_BxNxS)
@@ -475,9 +528,9 @@ def log_probs(w: model.Weights, cw: dict, sub: SubscaleConfig, audio_BxT,
   idx_NxS = frame_index(factor, n, hop, xin_BxFxG.shape[1], start)[span]
   pred = None
   targets = (c[:, span], f[:, span])
-  if a_BxFxK1xK is not None:  # Score the excitation after prediction.
-    hist = column_history(folded_BxNxS[:, span], sub.lpc_order)
-    pred = predict(a_BxFxK1xK, idx_NxS, hist, sub)
+  if a_BxFxSxW is not None:  # Score the excitation after prediction.
+    hist = tap_history(folded_BxNxS, sub, first, n_scored)
+    pred = predict(a_BxFxSxW, idx_NxS, hist)
     targets = quantization.split(quantization.wrap(
         folded_BxNxS[:, span].astype(jnp.int32) - pred).astype(jnp.int16))
   if first:
@@ -511,13 +564,12 @@ class SubscaleWaveRNN(model.WaveRNN):
     return self.context.weights()
 
   def condition(self, mel_BxFxM, batch: int, frames: int):
-    """`WaveRNN.condition`; with `sub.lpc_order` = K each frame's
-    predictors of every order 0..K follow, flat ((K + 1) K; `split_lpc`)."""
+    """`WaveRNN.condition`; with `sub.lpc_order` each frame's predictor of
+    every sub-tensor follows, flat (S W; `split_lpc`)."""
     x = super().condition(mel_BxFxM, batch, frames)
-    k = self.sub.lpc_order
-    if k:
-      a = lpc.orders_from_mel(mel_BxFxM, self.cfg.mel, k, self.cfg.emphasis)
-      x = jnp.concatenate([x, a.reshape(a.shape[:2] + ((k + 1) * k,))], -1)
+    if self.sub.lpc_order:
+      a = predictors(self.sub, mel_BxFxM, self.cfg.mel, self.cfg.emphasis)
+      x = jnp.concatenate([x, a.reshape(a.shape[:2] + (-1,))], -1)
     return x
 
   def __call__(self, audio_BxT, mel_BxFxM=None, context_frames: int = 0,

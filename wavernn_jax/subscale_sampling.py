@@ -107,11 +107,10 @@ def sample(w: model.Weights, cw: dict, xin_BxFxG, length, key, temperature,
     float32 [B, N * S], in time order, N = ceil(F * hop / S).
   """
   factor, horizon = sub.batch_factor, sub.horizon
-  xin_BxFxG, a_BxFxK1xK = subscale.split_lpc(sub, xin_BxFxG)
+  xin_BxFxG, a_BxFxSxW = subscale.split_lpc(sub, xin_BxFxG)
   b, frames, _ = xin_BxFxG.shape
-  keep_drawn = 'left' in cw or a_BxFxK1xK is not None
-  lpc_cols_SxK = np.maximum(np.arange(factor)[:, None] -
-                            np.arange(1, sub.lpc_order + 1)[None], 0)
+  keep_drawn = 'left' in cw or a_BxFxSxW is not None
+  _, tap_z_SxW, tap_di_SxW = subscale.predictor_taps(sub)
   hidden = w['R'].shape[0]
   n = -(-frames * hop // factor)
   steps = num_steps(n, sub)
@@ -145,12 +144,13 @@ def sample(w: model.Weights, cw: dict, xin_BxFxG, length, key, temperature,
                for k in range(1, sub.left_samples + 1)]
       xin_BxSxG = xin_BxSxG + subscale.left_term(
           cw, [(x[..., 0], x[..., 1]) for x in lefts], s_idx)
-    if a_BxFxK1xK is not None:  # p from (s - k, j_s), k <= min(s, K).
-      # One gather of the column's K earlier samples (k > s: coefficient 0).
-      hist_BxSxKx2 = drawn[:, row_S[:, None], lpc_cols_SxK]
-      hist_BxSxK = quantization.combine(hist_BxSxKx2[..., 0],
-                                        hist_BxSxKx2[..., 1])
-      pred_BxS = subscale.predict(a_BxFxK1xK, frame_S, hist_BxSxK, sub)
+    if a_BxFxSxW is not None:  # p from the slots' samples, all drawn.
+      # One gather: (s - k, j_s) (k F + k steps ago), with two-sided
+      # prediction also (z < s, j_s + 1) (at least F steps ago).
+      hist_BxSxWx2 = drawn[:, row_S[:, None] + tap_di_SxW, tap_z_SxW]
+      hist_BxSxW = quantization.combine(hist_BxSxWx2[..., 0],
+                                        hist_BxSxWx2[..., 1])
+      pred_BxS = subscale.predict(a_BxFxSxW, frame_S, hist_BxSxW)
       xin_BxSxG = xin_BxSxG + subscale.lpc_term(cw, pred_BxS)
     xin = xin_BxSxG.reshape(b * factor, -1)
     flat = lambda x: x.reshape(b * factor)
@@ -165,15 +165,17 @@ def sample(w: model.Weights, cw: dict, xin_BxFxG, length, key, temperature,
     active_flat = jnp.tile(active_S, b)[:, None]
     h = jnp.where(active_flat, jnp.concatenate([yc, yf], -1), h)
     c, fi = c.reshape(b, factor), fi.reshape(b, factor)
-    if a_BxFxK1xK is not None:  # The signal: x = wrap(e + p).
+    if a_BxFxSxW is not None:  # The signal: x = wrap(e + p).
       c, fi = quantization.split(quantization.wrap(
           quantization.combine(c, fi).astype(jnp.int32) + pred_BxS).astype(
               jnp.int16))
     pc, pf = jnp.where(active_S, c, pc), jnp.where(active_S, fi, pf)
     valid_S = active_S & (factor * j_S + s_idx < length)
     xs = xs.at[:, write_S, s_idx].set(subscale.features(c, fi, valid_S))
-    if keep_drawn:
-      drawn = drawn.at[:, write_S, s_idx].set(jnp.stack([c, fi], -1))
+    if keep_drawn:  # Past the end: silence, as `subscale.log_probs` reads.
+      drawn = drawn.at[:, write_S, s_idx].set(jnp.stack(
+          [jnp.where(valid_S, c, silence_c),
+           jnp.where(valid_S, fi, silence_f)], -1))
     return (h, pc, pf, xs, hbufs, drawn), (quantization.combine(c, fi), lp)
 
   uniforms = jax.random.uniform(key, (steps, b, factor, 2))

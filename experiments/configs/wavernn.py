@@ -160,6 +160,9 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
     # from the min(s, lpc_order) samples of the column drawn before (s, i)
     # (0: off; subscale384_lpc in experiments/studies/pair_arms.sh).
     c.subscale.lpc_order = 0
+    # With lpc_order: also predict from the next column's drawn samples,
+    # x_{t+B-s} ... (an interpolator; subscale384_lpc2).
+    c.subscale.lpc_two_sided = False
     # Folded samples, one ReLU conv layer each: the context net sees columns
     # j - F + 1 ... j + F of the earlier sub-tensors (subscale.dilations_for).
     c.subscale.dilations = subscale.dilations_for(max(args.horizon, 0),

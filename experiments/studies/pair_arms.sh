@@ -64,6 +64,10 @@
 #   subscale384_lpc_bias subscale384_lpc + subscale.sub_bias: with prediction
 #                     the excitation's scale depends on the sub-tensor's
 #                     order, so the cell is told which sub-tensor it is in
+#   subscale384_lpc2  subscale384_lpc + subscale.lpc_two_sided: the
+#                     predictor of (s, i) also reads the next column's
+#                     samples of the earlier sub-tensors, x_{t+16-s} ...
+#                     (min(s, 15) of them): an interpolator where s is large
 #   dense384_lpc      dense384 + LPC from the mel (model.lpc_order=16): the
 #                     dense pair of subscale384_lpc, both noise-shaped
 arm() {  # NAME
@@ -152,6 +156,12 @@ arm() {  # NAME
                  --config.subscale.now_tap=true --config.subscale.left_input=true
                  --config.subscale.left_samples=4 --config.subscale.lpc_order=15
                  --config.subscale.sub_bias=true) ;;
+    subscale384_lpc2)
+      arm_config=$subscale
+      arm_flags=("${sub[@]}" "${sub_data[@]}"
+                 --config.subscale.now_tap=true --config.subscale.left_input=true
+                 --config.subscale.left_samples=4 --config.subscale.lpc_order=15
+                 --config.subscale.lpc_two_sided=true) ;;
     *) echo "error: unknown arm '$1'; see experiments/studies/pair_arms.sh." >&2
        return 1 ;;
   esac

@@ -22,6 +22,7 @@
 # runs/subscale_pair/NAME/ (commit both; ship with
 # experiments/tools/export_pretrained.py --workdir=workdirs/subscale_pair/NAME).
 # A run cut off resumes from workdirs/subscale_pair/NAME (re-run the script).
+# TAG=_10k (say) appends to every NAME: the same arms at another STEPS.
 set -euo pipefail
 steps=${1:?usage: $0 STEPS [CORE] [ARM ...]}
 core=${2:-1}
@@ -49,5 +50,5 @@ if [ ${#arms[@]} -eq 0 ]; then
 fi
 for name in "${arms[@]}"; do
   arm "$name"
-  run "$name" "$arm_config" "${arm_flags[@]}"
+  run "$name${TAG:-}" "$arm_config" "${arm_flags[@]}"
 done
