@@ -31,9 +31,12 @@ def test_compress_is_exact_for_unbalanced_masks(block):
   k = bs.cols.shape[1]
   assert k == (w.reshape(64 // block[1], block[1], 96 // block[0],
                          block[0]) != 0).any((1, 3)).sum(0).max()
-  x = rng.normal(size=(3, 64)).astype(np.float32)
-  np.testing.assert_allclose(np.asarray(jnp.asarray(x) @ bs), x @ w,
-                             rtol=1e-5, atol=1e-5)
+  # One row (the einsum) and several (the fused product of the Subscale
+  # sampler's 16 rows where BW = 1).
+  for rows in (1, 3):
+    x = rng.normal(size=(rows, 64)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(jnp.asarray(x) @ bs), x @ w,
+                               rtol=1e-5, atol=1e-5)
 
 
 def test_bfloat16_storage_rounds_only_the_values():

@@ -11,6 +11,7 @@ import pytest
 from experiments.configs import wavernn
 from tests import fake_corpus
 from wavernn_jax import config_checks
+from wavernn_jax import sparse_sampling
 from wavernn_jax import subscale
 from wavernn_jax import train
 from wavernn_jax import vocoder as vocoder_lib
@@ -298,6 +299,28 @@ def test_sub_bias_gives_each_sub_tensor_its_own_gate_bias():
   moved = np.abs(v.log_prob(audio, mel) - base)[0] > 1e-6
   assert moved[2::S].all()  # Sub-tensor 2: samples S * i + 2.
   assert not moved[0::S].any() and not moved[1::S].any()
+
+
+def test_sparse_cell_sampler_agrees_with_log_prob(monkeypatch):
+  """The Subscale sampler on block-sparse R and O1..O4 (16 rows per step:
+  `BlockSparse`'s fused product) == teacher-forced ln P of the pruned
+  model; two-sided prediction on."""
+  v = _vocoder(S, HORIZON, True, True, 3, False, 3, True)
+  v.prune(0.75, (16, 1), ('R_u', 'R_r', 'R_e', 'O1', 'O2', 'O3', 'O4'))
+  v.sparse_kernel = True
+  products = []
+  rmatmul = sparse_sampling.BlockSparse.__rmatmul__
+
+  def counted(self, x):
+    products.append(x.shape)
+    return rmatmul(self, x)
+  monkeypatch.setattr(sparse_sampling.BlockSparse, '__rmatmul__', counted)
+  mel = _mel(v, 5, batch=1)
+  audio, lp = v.generate(mel, seed=3)
+  assert products and all(shape[0] == S for shape in products), products
+  np.testing.assert_allclose(lp, v.log_prob(audio, mel), rtol=1e-4,
+                             atol=1e-4)
+  assert len(np.unique(audio)) > 50
 
 
 def test_predictor_taps_read_only_drawn_samples_by_hand():

@@ -36,6 +36,12 @@ SPARSE_CAPABLE = ('R', 'O1', 'O2', 'O3', 'O4')
 # docs/RESULTS.md "Sparse WaveRNN"); 0.4 leaves a margin.
 DENSITY_THRESHOLD = 0.4
 
+# How `BlockSparse` multiplies more than one row with BW = 1 blocks:
+# 'multiply_sum' (one fused loop) or 'einsum' (J small batched matmuls; the
+# reference row of experiments/tools/bench_sampling.py). One row always
+# takes the einsum.
+ROWS_PRODUCT = 'multiply_sum'
+
 
 @jax.tree_util.register_pytree_node_class
 class BlockSparse:
@@ -81,8 +87,15 @@ class BlockSparse:
     x_BxI = x_BxI.reshape(-1, self.shape[0])
     g_BxJxM = x_BxI[:, self.idx]  # One gather of all kept inputs.
     vals = self.values.astype(x_BxI.dtype)
-    spec = 'bjm,jmh->bjh' if self.block[1] == 1 else 'bjm,jhm->bjh'
-    out = jnp.einsum(spec, g_BxJxM, vals)
+    if (self.block[1] == 1 and x_BxI.shape[0] > 1 and
+        ROWS_PRODUCT == 'multiply_sum'):
+      # Rows > 1 (the Subscale sampler's 16): one fused multiply-and-sum.
+      # The einsum becomes J tiny batched matmuls there, 1.2-1.5x slower
+      # over the whole Subscale step (docs/RESULTS.md, "Sampling speed").
+      out = (g_BxJxM[..., None] * vals[None]).sum(2)
+    else:
+      spec = 'bjm,jmh->bjh' if self.block[1] == 1 else 'bjm,jhm->bjh'
+      out = jnp.einsum(spec, g_BxJxM, vals)
     return out.reshape(lead + (self.shape[1],))
 
   def todense(self) -> np.ndarray:

@@ -54,6 +54,7 @@ time, compile time and samples/s are a row too.
 since archived: docs/PRETRAINED_HISTORY.md.)
 """
 
+import itertools
 import json
 import os
 import subprocess
@@ -137,11 +138,15 @@ _SUB_CONTEXT = flags.DEFINE_list(
     'these context paths: plain (no subscale.now_tap or left_input, as the '
     'recorded rows), left1 (session 6\'s: both, subscale.left_samples=1), '
     'defaults (experiments/configs/wavernn.py\'s), lpc15 (the defaults + '
-    'subscale.lpc_order=15).')
+    'subscale.lpc_order=15), lpc2 (lpc15 + subscale.lpc_two_sided).')
 # --subscale_context: config.subscale overrides of each context path.
 SUB_CONTEXTS = {'plain': dict(now_tap=False, left_input=False),
                 'left1': dict(left_samples=1), 'defaults': {},
-                'lpc15': dict(lpc_order=15)}
+                'lpc15': dict(lpc_order=15),
+                'lpc2': dict(lpc_order=15, lpc_two_sided=True)}
+_SUB_CHANNELS = flags.DEFINE_list(
+    'subscale_channels', [], 'generate: Subscale rows with each of these '
+    'context-net channels per sub-tensor (none: the preset\'s, 32).')
 _VOCODE_WORKDIR = flags.DEFINE_string('vocode_workdir', None, 'generate: a '
                                       'model to time the vocode command with.')
 _VOCODE_SECONDS = flags.DEFINE_float('vocode_seconds', 10.0, 'generate: '
@@ -423,19 +428,33 @@ def generate_rows(hidden: int) -> None:
         sparsity=z, block='16x1', pruned=','.join(matrices),
         nonzero=sparsity_lib.nonzero_count(
             vocoder_lib._weights(voc.net, voc.params)))
-  for horizon in map(int, _SUB_HORIZONS.value):
-    for context in _SUB_CONTEXT.value:
-      for zs in (0.0, z):
-        sub = wavernn.get_config(
-            f'preset=paper,variant=subscale,hidden={hidden},'
-            f'batch_factor={_SUB_FACTOR.value},horizon={horizon}')
-        sub.subscale.update(SUB_CONTEXTS[context])
-        voc = vocoder_lib.Vocoder.from_config(sub)
-        if zs:
-          voc.prune(zs, (16, 1), gates)
-        row('generate', time_generate(voc, mel, _REPEATS.value),
-            variant='subscale', batch_factor=_SUB_FACTOR.value,
-            horizon=horizon, sparsity=zs, context=context)
+  # Subscale: a dense cell, R pruned, then R and O1..O4 pruned.
+  # The last row again with the block-sparse product of before (einsum).
+  cells = ((0.0, (), None), (z, gates, None),
+           (z, gates + ('O1', 'O2', 'O3', 'O4'), None),
+           (z, gates + ('O1', 'O2', 'O3', 'O4'), 'einsum'))
+  for horizon, context, channels, (zs, matrices, product) in itertools.product(
+      map(int, _SUB_HORIZONS.value), _SUB_CONTEXT.value,
+      [int(c) for c in _SUB_CHANNELS.value] or [None], cells):
+    sub = wavernn.get_config(
+        f'preset=paper,variant=subscale,hidden={hidden},'
+        f'batch_factor={_SUB_FACTOR.value},horizon={horizon}')
+    sub.subscale.update(SUB_CONTEXTS[context])
+    if channels:
+      sub.subscale.channels = channels
+    voc = vocoder_lib.Vocoder.from_config(sub)
+    if zs:
+      voc.prune(zs, (16, 1), matrices)
+    default = sparse_sampling.ROWS_PRODUCT
+    sparse_sampling.ROWS_PRODUCT = product or default
+    jax.clear_caches()  # The product is read when the sampler is traced.
+    row('generate', time_generate(voc, mel, _REPEATS.value),
+        variant='subscale', batch_factor=_SUB_FACTOR.value,
+        horizon=horizon, sparsity=zs, pruned=','.join(matrices),
+        context=context, channels=sub.subscale.channels,
+        rows_product=sparse_sampling.ROWS_PRODUCT if zs else None)
+    sparse_sampling.ROWS_PRODUCT = default
+    jax.clear_caches()
   if _VOCODE_WORKDIR.value:
     vocode_only()
 

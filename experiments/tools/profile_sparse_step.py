@@ -1,12 +1,19 @@
-r"""Where one sampler step's time goes, dense vs block-sparse (batch 1).
+r"""Where one sampler step's time goes, dense vs block-sparse.
 
   python -m experiments.tools.profile_sparse_step [--hidden=896] [--sparsity=0.96]
       [--block=16x1] [--steps=4000] [--repeats=5] [--sweep=0.5,0.7,0.9]
+      [--batch=16 --subscale_channels=8,16,32]
 
 Prints one JSON line per part: µs per step (process CPU time, best of
 --repeats, so other processes on the machine do not inflate it) of each
 piece of the step run alone inside a `lax.scan` (its output fed back so XLA
 cannot hoist it), and of the whole sampler step (`sampling.sample`).
+With --batch=16 the parts run on 16 rows, as in the Subscale sampler's cell
+step, and --subscale_channels adds the whole Subscale step (B = 16, F = 64,
+`preset=paper`'s context options and two-sided prediction, with that
+many channels per sub-tensor, R and O1..O4 pruned;
+`subscale_sampling.sample`): what is not the cell is
+the context net's and the schedule's.
 """
 
 import json
@@ -22,6 +29,7 @@ from wavernn_jax import model
 from wavernn_jax import sampling
 from wavernn_jax import sparse_sampling
 from wavernn_jax import sparsity
+from wavernn_jax import subscale_sampling
 from wavernn_jax import vocoder as vocoder_lib
 
 _HIDDEN = flags.DEFINE_integer('hidden', 896, 'H.')
@@ -33,6 +41,10 @@ _SWEEP = flags.DEFINE_list('sweep', ['0.5', '0.6', '0.7', '0.8', '0.9'],
                            'the sparse mat-vec starts to beat the dense).')
 _STEPS = flags.DEFINE_integer('steps', 4000, 'Scan steps per timed run.')
 _REPEATS = flags.DEFINE_integer('repeats', 5, 'Timed runs (best kept).')
+_BATCH = flags.DEFINE_integer('batch', 1, 'Rows per step (16: the Subscale '
+                              'cell step).')
+_SUB_CHANNELS = flags.DEFINE_list('subscale_channels', [], 'Whole Subscale '
+                                  'steps with these context channels.')
 
 
 def _cpu_us(fn, *args, steps: int) -> float:
@@ -66,11 +78,12 @@ def main(argv):
   sw = {name: sparse_sampling.sampler_weights(
       vocoder_lib._weights(v.net, v.params), v.pruned_specs(), True)  # pylint: disable=protected-access
         for name, v in (('r_only', r_only), ('both', both))}
-  h0 = jnp.full((1, h), 0.01, jnp.float32)
-  u = jnp.float32(0.5)
+  rows = _BATCH.value
+  h0 = jnp.full((rows, h), 0.01, jnp.float32)
+  u = jnp.full((rows,), 0.5, jnp.float32)
 
   def recur(w, c):
-    return jnp.tanh(model.recur(w, c).reshape(1, -1)[:, :h])
+    return jnp.tanh(model.recur(w, c).reshape(rows, -1)[:, :h])
 
   def heads(w, c):
     lc = model.head(w, c[:, :h2], 'O1', 'O2')
@@ -79,14 +92,14 @@ def main(argv):
 
   def gates(w, c):
     del w
-    x = jnp.broadcast_to(c.reshape(1, 1, 2, h2), (1, 3, 2, h2))
-    return model.gru(c.reshape(1, 2, h2), x, x).reshape(1, h)
+    x = jnp.broadcast_to(c.reshape(rows, 1, 2, h2), (rows, 3, 2, h2))
+    return model.gru(c.reshape(rows, 2, h2), x, x).reshape(rows, h)
 
   def draws(w, c):
     del w
-    logits = jnp.tile(c[:, :256], (1, 1))
-    a = sampling._draw(logits, u[None], 1.0)  # pylint: disable=protected-access
-    b = sampling._draw(logits + 1.0, u[None], 1.0)  # pylint: disable=protected-access
+    logits = c[:, :256]
+    a = sampling._draw(logits, u, 1.0)  # pylint: disable=protected-access
+    b = sampling._draw(logits + 1.0, u, 1.0)  # pylint: disable=protected-access
     lp = (sampling._log_prob(logits, a) + sampling._log_prob(logits, b))  # pylint: disable=protected-access
     return c + 1e-3 * lp[:, None]
 
@@ -103,8 +116,34 @@ def main(argv):
   for name, body, w in parts:
     us = _cpu_us(_loop(body, n), w, h0, steps=n)
     print(json.dumps(dict(part=name, hidden=h, sparsity=_SPARSITY.value,
-                          block=_BLOCK.value, us_per_step_cpu=round(us, 2))),
-          flush=True)
+                          block=_BLOCK.value, batch=rows,
+                          us_per_step_cpu=round(us, 2))), flush=True)
+  for channels in map(int, _SUB_CHANNELS.value):
+    config = wavernn.get_config(f'preset=paper,variant=subscale,hidden={h},'
+                                'batch_factor=16,horizon=64')
+    config.subscale.update(channels=channels, lpc_order=15,
+                           lpc_two_sided=True)
+    sub = vocoder_lib.Vocoder.from_config(config).prune(
+        _SPARSITY.value, block, ('R_u', 'R_r', 'R_e', 'O1', 'O2', 'O3', 'O4'))
+    w = sparse_sampling.sampler_weights(
+        vocoder_lib._weights(sub.net, sub.params), sub.pruned_specs(), True)  # pylint: disable=protected-access
+    cw = subscale_sampling._context_weights(sub.net, sub.params)  # pylint: disable=protected-access
+    frames = max(16 * n // sub.hop_length, 1)
+    xin = jnp.zeros((1, frames, sub.net.apply(
+        sub.params, jnp.zeros((1, 1, sub.mel_config.n_mels)), 1, 1,
+        method='condition').shape[-1]), jnp.float32)
+    key, temp = jax.random.key(0), jnp.float32(1.0)
+    fn = lambda w, cw, x: subscale_sampling.sample(
+        w, cw, x, jnp.int32(frames * sub.hop_length), key, temp,
+        sub.hop_length, sub.net.sub)[0]
+    steps = subscale_sampling.num_steps(
+        -(-frames * sub.hop_length // 16), sub.net.sub)
+    us = _cpu_us(fn, w, cw, xin, steps=steps)
+    print(json.dumps(dict(part='whole Subscale step, sparse R + heads',
+                          context='defaults + lpc2', channels=channels,
+                          hidden=h, sparsity=_SPARSITY.value,
+                          block=_BLOCK.value, batch=16,
+                          us_per_step_cpu=round(us, 2))), flush=True)
   frames = max(n // voc.hop_length, 1)
   xin = jnp.zeros((1, frames, 3 * h), jnp.float32)
   key, temp = jax.random.key(0), jnp.float32(1.0)
