@@ -14,8 +14,8 @@ mkdir -p "$WORKDIR"
 # block-sparse H = 896, LPC and pitch from the mel; issue 23: the fast one,
 # still training), then the others in name order: the best-sounding dense
 # model dense384_lpc_pitch_v2, the equal-non-zero pair dense256_lpc_v2 /
-# sparse864_lpc_v2 and the two Subscale models, subscale384_lpc (with
-# linear prediction from its column's drawn samples) and subscale384_v4
+# sparse864_lpc_v2 and the two Subscale models, subscale384_lpc2 (with
+# linear prediction from the drawn samples on both sides) and subscale384_v4
 # (pretrained/<name>/MODEL_CARD.md;
 # docs/RESULTS.md compares them; earlier models: docs/PRETRAINED_HISTORY.md).
 # Each run's JSON result goes to <output folder>/vocode.json; then a table of

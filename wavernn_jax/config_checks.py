@@ -59,9 +59,14 @@ def validate(config) -> None:
              'model.upsample=repeat.')
     _require(not config.model.get('lpc_order', 0),
              'variant=subscale generates 16 samples at once, so no sample '
-             'has its whole past for LPC; set model.lpc_order=0 (and '
-             'subscale.lpc_order=15 to predict from the samples of the '
-             'column drawn before).')
+             'has its whole past for LPC; set model.lpc_order=0 '
+             '(subscale.lpc_order predicts from the samples the ordering has '
+             'drawn).')
+    _require(not config.subscale.get('lpc_order', 0) or (
+        config.model.conditional and not config.model.get('mulaw', False)),
+             f'subscale.lpc_order={config.subscale.get("lpc_order", 0)} '
+             'computes its predictors from the mel of 16-bit audio; set '
+             'subscale.lpc_order=0 for an unconditional or mu-law model.')
     _check_subscale(config)
   if config.get('sparsity') is not None and config.sparsity.enabled:
     _check_sparsity(config)

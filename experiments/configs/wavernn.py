@@ -158,11 +158,14 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
     c.subscale.sub_bias = False  # a gate bias per sub-tensor (issue 27's first candidate; no gain).
     # Issue 27's noise shaping: model the excitation after linear prediction
     # from the min(s, lpc_order) samples of the column drawn before (s, i)
-    # (0: off; subscale384_lpc in experiments/studies/pair_arms.sh).
-    c.subscale.lpc_order = 0
-    # With lpc_order: also predict from the next column's drawn samples,
-    # x_{t+B-s} ... (an interpolator; subscale384_lpc2).
-    c.subscale.lpc_two_sided = False
+    # (0: off; it needs the mel: conditional models only). With
+    # lpc_two_sided also from as many of the next column's drawn samples,
+    # x_{t+B-s} ... (an interpolator; horizon >= 1). The default since
+    # issue 27 (pretrained/subscale384_lpc2: 9.38 -> 8.80 bits at 5,000
+    # steps; docs/RESULTS.md, "The Subscale gap").
+    c.subscale.lpc_order = (min(15, args.batch_factor - 1)
+                            if args.conditional else 0)
+    c.subscale.lpc_two_sided = bool(c.subscale.lpc_order) and args.horizon >= 1
     # Folded samples, one ReLU conv layer each: the context net sees columns
     # j - F + 1 ... j + F of the earlier sub-tensors (subscale.dilations_for).
     c.subscale.dilations = subscale.dilations_for(max(args.horizon, 0),

@@ -80,6 +80,9 @@ arm() {  # NAME
              --config.model.lpc_order=0 --config.model.pitch=false
              --config.train.ema_decay=0.999)
   local subscale="$config:variant=subscale,hidden=384,batch_factor=16,horizon=64,steps=$steps"
+  # Every Subscale arm starts from no prediction (the config's default
+  # since issue 27 is two-sided prediction) and sets its own.
+  local sub_off=(--config.subscale.lpc_order=0 --config.subscale.lpc_two_sided=false)
   local sub_data=(--config.data.batch_size=$((batch / 4))
                   --config.data.crop_samples=1600)
   case "$1" in
@@ -102,63 +105,63 @@ arm() {  # NAME
                  --config.data.crop_samples=400 --config.model.lpc_order=16) ;;
     subscale384)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_data[@]}"
+      arm_flags=("${sub[@]}" "${sub_off[@]}" "${sub_data[@]}"
                  --config.subscale.now_tap=false --config.subscale.left_input=false) ;;
     subscale384_now)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_data[@]}"
+      arm_flags=("${sub[@]}" "${sub_off[@]}" "${sub_data[@]}"
                  --config.subscale.now_tap=true --config.subscale.left_input=false) ;;
     subscale384_left)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_data[@]}"
+      arm_flags=("${sub[@]}" "${sub_off[@]}" "${sub_data[@]}"
                  --config.subscale.now_tap=true --config.subscale.left_input=true
                  --config.subscale.left_samples=1) ;;
     subscale384_c32)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_data[@]}"
+      arm_flags=("${sub[@]}" "${sub_off[@]}" "${sub_data[@]}"
                  --config.subscale.now_tap=true --config.subscale.left_input=true
                  --config.subscale.left_samples=1 --config.subscale.channels=32) ;;
     subscale384_left4)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_data[@]}"
+      arm_flags=("${sub[@]}" "${sub_off[@]}" "${sub_data[@]}"
                  --config.subscale.now_tap=true --config.subscale.left_input=true
                  --config.subscale.left_samples=4) ;;
     subscale384_bias)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_data[@]}"
+      arm_flags=("${sub[@]}" "${sub_off[@]}" "${sub_data[@]}"
                  --config.subscale.now_tap=true --config.subscale.left_input=true
                  --config.subscale.left_samples=4 --config.subscale.sub_bias=true) ;;
     subscale384_left15)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_data[@]}"
+      arm_flags=("${sub[@]}" "${sub_off[@]}" "${sub_data[@]}"
                  --config.subscale.now_tap=true --config.subscale.left_input=true
                  --config.subscale.left_samples=15) ;;
     subscale384_b4)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" --config.data.batch_size=$((batch / 2))
+      arm_flags=("${sub[@]}" "${sub_off[@]}" --config.data.batch_size=$((batch / 2))
                  --config.data.crop_samples=800
                  --config.subscale.now_tap=true --config.subscale.left_input=true
                  --config.subscale.left_samples=4) ;;
     subscale384_lpc)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_data[@]}"
+      arm_flags=("${sub[@]}" "${sub_off[@]}" "${sub_data[@]}"
                  --config.subscale.now_tap=true --config.subscale.left_input=true
                  --config.subscale.left_samples=4 --config.subscale.lpc_order=15) ;;
     subscale384_lpc_b4)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" --config.data.batch_size=$((batch / 2))
+      arm_flags=("${sub[@]}" "${sub_off[@]}" --config.data.batch_size=$((batch / 2))
                  --config.data.crop_samples=800
                  --config.subscale.now_tap=true --config.subscale.left_input=true
                  --config.subscale.left_samples=4 --config.subscale.lpc_order=15) ;;
     subscale384_lpc_bias)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_data[@]}"
+      arm_flags=("${sub[@]}" "${sub_off[@]}" "${sub_data[@]}"
                  --config.subscale.now_tap=true --config.subscale.left_input=true
                  --config.subscale.left_samples=4 --config.subscale.lpc_order=15
                  --config.subscale.sub_bias=true) ;;
     subscale384_lpc2)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_data[@]}"
+      arm_flags=("${sub[@]}" "${sub_off[@]}" "${sub_data[@]}"
                  --config.subscale.now_tap=true --config.subscale.left_input=true
                  --config.subscale.left_samples=4 --config.subscale.lpc_order=15
                  --config.subscale.lpc_two_sided=true) ;;

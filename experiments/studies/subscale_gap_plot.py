@@ -31,7 +31,7 @@ ARMS = (
     ('+ now_tap', 'runs/subscale_pair/subscale384_now', 'runs/subscale_pair/dense384', CPU),
     ('+ left_input', 'runs/subscale_pair/subscale384_left', 'runs/subscale_pair/dense384', CPU),
     ('+ left_input, 32 channels', 'runs/subscale_pair/subscale384_c32', 'runs/subscale_pair/dense384', CPU),
-    ('+ left_samples=4 (default)', 'runs/subscale_pair/subscale384_left4', 'runs/subscale_pair/dense384', CPU),
+    ('+ left_samples=4', 'runs/subscale_pair/subscale384_left4', 'runs/subscale_pair/dense384', CPU),
     ('+ left_samples=4, sub_bias', 'runs/subscale_pair/subscale384_bias', 'runs/subscale_pair/dense384', CPU),
     ('+ left_samples=15', 'runs/subscale_pair/subscale384_left15', 'runs/subscale_pair/dense384', CPU),
     ('+ left_samples=4, 4 crops of 800 (other validation windows)', 'runs/subscale_pair/subscale384_b4', 'runs/subscale_pair/dense384', CPU),
@@ -39,6 +39,8 @@ ARMS = (
     ('+ left_samples=4, lpc_order=15, sub_bias', 'runs/subscale_pair/subscale384_lpc_bias', 'runs/subscale_pair/dense384', CPU),
     ('+ left_samples=4, lpc_order=15 vs dense with LPC', 'runs/subscale_pair/subscale384_lpc', 'runs/subscale_pair/dense384_lpc', CPU),
     ('+ left_samples=4, lpc_order=15, 4 crops of 800 (other validation windows)', 'runs/subscale_pair/subscale384_lpc_b4', 'runs/subscale_pair/dense384', CPU),
+    ('+ left_samples=4, lpc_order=15, two-sided (default)', 'runs/subscale_pair/subscale384_lpc2', 'runs/subscale_pair/dense384', CPU),
+    ('+ left_samples=4, lpc_order=15, two-sided vs dense with LPC', 'runs/subscale_pair/subscale384_lpc2', 'runs/subscale_pair/dense384_lpc', CPU),
     ('H200: now_tap + one sample', 'runs/gpu_pairs/sub_subscale384', 'runs/gpu_pairs/sub_dense384', GPU),
 )
 

@@ -6,7 +6,7 @@ averaged by s = t mod 16: for a Subscale model with B = 16 that is sub-tensor
 s; for a dense model, the same phases of time, which should be flat. Prints
 one JSON line per model.
 
-  python experiments/studies/subtensor_nll.py --workdir=pretrained/subscale384_lpc \
+  python experiments/studies/subtensor_nll.py --workdir=pretrained/subscale384_lpc2 \
       --workdir=pretrained/subscale384_v4
 """
 

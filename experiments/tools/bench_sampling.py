@@ -137,12 +137,15 @@ _SUB_CONTEXT = flags.DEFINE_list(
     'subscale_context', ['plain'], 'generate: Subscale rows with each of '
     'these context paths: plain (no subscale.now_tap or left_input, as the '
     'recorded rows), left1 (session 6\'s: both, subscale.left_samples=1), '
-    'defaults (experiments/configs/wavernn.py\'s), lpc15 (the defaults + '
-    'subscale.lpc_order=15), lpc2 (lpc15 + subscale.lpc_two_sided).')
+    'defaults (experiments/configs/wavernn.py\'s: since issue 27 lpc2), '
+    'lpc15 (one-sided prediction, subscale.lpc_order=15), lpc2 (lpc15 + '
+    'subscale.lpc_two_sided); all but the last two without prediction.')
 # --subscale_context: config.subscale overrides of each context path.
-SUB_CONTEXTS = {'plain': dict(now_tap=False, left_input=False),
-                'left1': dict(left_samples=1), 'defaults': {},
-                'lpc15': dict(lpc_order=15),
+NO_LPC = dict(lpc_order=0, lpc_two_sided=False)
+SUB_CONTEXTS = {'plain': dict(now_tap=False, left_input=False, **NO_LPC),
+                'left1': dict(left_samples=1, **NO_LPC),
+                'defaults': {},
+                'lpc15': dict(lpc_order=15, lpc_two_sided=False),
                 'lpc2': dict(lpc_order=15, lpc_two_sided=True)}
 _SUB_CHANNELS = flags.DEFINE_list(
     'subscale_channels', [], 'generate: Subscale rows with each of these '
@@ -266,7 +269,7 @@ def subscale_rows(hidden: int, dense_batch1: float) -> None:
           f'preset=demo,variant=subscale,hidden={hidden},'
           f'batch_factor={_SUB_FACTOR.value},horizon={horizon}')
       # The context net the recorded rows were measured with.
-      config.subscale.update(now_tap=False, left_input=False)
+      config.subscale.update(now_tap=False, left_input=False, **NO_LPC)
       voc = vocoder_lib.Vocoder.from_config(config)
       if z:
         voc.prune(z, (16, 1), ('R_u', 'R_r', 'R_e'))

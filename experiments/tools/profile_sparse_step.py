@@ -63,6 +63,13 @@ def _loop(body, steps):
       lambda c, _: (body(w, c), None), h, None, length=steps)[0])
 
 
+def _xin(v, frames: int):
+  """Zero frame-rate inputs of the width `v.net.condition` gives."""
+  width = v.net.apply(v.params, jnp.zeros((1, 1, v.mel_config.n_mels)), 1, 1,
+                      method='condition').shape[-1]
+  return jnp.zeros((1, frames, width), jnp.float32)
+
+
 def main(argv):
   del argv
   h, n = _HIDDEN.value, _STEPS.value
@@ -129,9 +136,7 @@ def main(argv):
         vocoder_lib._weights(sub.net, sub.params), sub.pruned_specs(), True)  # pylint: disable=protected-access
     cw = subscale_sampling._context_weights(sub.net, sub.params)  # pylint: disable=protected-access
     frames = max(16 * n // sub.hop_length, 1)
-    xin = jnp.zeros((1, frames, sub.net.apply(
-        sub.params, jnp.zeros((1, 1, sub.mel_config.n_mels)), 1, 1,
-        method='condition').shape[-1]), jnp.float32)
+    xin = _xin(sub, frames)
     key, temp = jax.random.key(0), jnp.float32(1.0)
     fn = lambda w, cw, x: subscale_sampling.sample(
         w, cw, x, jnp.int32(frames * sub.hop_length), key, temp,
@@ -145,7 +150,7 @@ def main(argv):
                           block=_BLOCK.value, batch=16,
                           us_per_step_cpu=round(us, 2))), flush=True)
   frames = max(n // voc.hop_length, 1)
-  xin = jnp.zeros((1, frames, 3 * h), jnp.float32)
+  xin = _xin(voc, frames)
   key, temp = jax.random.key(0), jnp.float32(1.0)
   for name, w in (('whole step, dense', dense),
                   ('whole step, sparse R', sw['r_only']),
