@@ -121,6 +121,8 @@ def test_missing_metadata_entry_is_skipped_unless_strict(tmp_path, caplog):
     ('preset=tiny,variant=sparse,sparsity=1.0', None, ('sparsity', '[0, 1)')),
     ('preset=tiny', ('data', 'crop_samples', 100),
      ('crop_samples=100', 'multiple of mel.hop_length=64', 'e.g. 64')),
+    ('preset=tiny,variant=subscale', ('model', 'mulaw', True),
+     ('subscale.lpc_order=15', 'subscale.lpc_order=0', 'mu-law')),
 ])
 def test_config_value_out_of_range(arg, override, words):
   config = wavernn.get_config(arg)

@@ -363,11 +363,11 @@ def predict(a_BxFxSxW, frame_x, hist_Bx_xW):
 
 def tap_history(x_BxNxS, sub: SubscaleConfig, first: int, count: int):
   """What the predictor slots of (s, i) read, for i = first .. first + count
-  - 1, int32 [B, count, S, W] (`predictor_taps`; columns outside [0, N)
-  read zeros, as past the end of the utterance)."""
+  - 1, int32 [B, count, S, W] (`predictor_taps`; column N, past the end
+  of the utterance, reads zeros)."""
   _, z, di = predictor_taps(sub)
-  x = jnp.pad(x_BxNxS.astype(jnp.int32), [(0, 0), (1, 1), (0, 0)])
-  cols = first + 1 + np.arange(count)[:, None, None] + di[None]
+  x = jnp.pad(x_BxNxS.astype(jnp.int32), [(0, 0), (0, 1), (0, 0)])
+  cols = first + np.arange(count)[:, None, None] + di[None]
   return x[:, cols, np.broadcast_to(z, cols.shape)]
 
 

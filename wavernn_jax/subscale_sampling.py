@@ -172,10 +172,14 @@ def sample(w: model.Weights, cw: dict, xin_BxFxG, length, key, temperature,
     pc, pf = jnp.where(active_S, c, pc), jnp.where(active_S, fi, pf)
     valid_S = active_S & (factor * j_S + s_idx < length)
     xs = xs.at[:, write_S, s_idx].set(subscale.features(c, fi, valid_S))
-    if keep_drawn:  # Past the end: silence, as `subscale.log_probs` reads.
-      drawn = drawn.at[:, write_S, s_idx].set(jnp.stack(
-          [jnp.where(valid_S, c, silence_c),
-           jnp.where(valid_S, fi, silence_f)], -1))
+    if sub.lpc_two_sided:  # Read from the next column: past the end, silence,
+      # as `subscale.log_probs` reads (the other readers look back only).
+      c_kept, f_kept = (jnp.where(valid_S, c, silence_c),
+                        jnp.where(valid_S, fi, silence_f))
+    else:
+      c_kept, f_kept = c, fi
+    if keep_drawn:
+      drawn = drawn.at[:, write_S, s_idx].set(jnp.stack([c_kept, f_kept], -1))
     return (h, pc, pf, xs, hbufs, drawn), (quantization.combine(c, fi), lp)
 
   uniforms = jax.random.uniform(key, (steps, b, factor, 2))

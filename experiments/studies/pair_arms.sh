@@ -82,9 +82,16 @@ arm() {  # NAME
   local subscale="$config:variant=subscale,hidden=384,batch_factor=16,horizon=64,steps=$steps"
   # Every Subscale arm starts from no prediction (the config's default
   # since issue 27 is two-sided prediction) and sets its own.
-  local sub_off=(--config.subscale.lpc_order=0 --config.subscale.lpc_two_sided=false)
+  local subs=("${sub[@]}" --config.subscale.lpc_order=0
+              --config.subscale.lpc_two_sided=false)
   local sub_data=(--config.data.batch_size=$((batch / 4))
                   --config.data.crop_samples=1600)
+  local crops800=(--config.data.batch_size=$((batch / 2))
+                  --config.data.crop_samples=800)
+  # Session 7's context defaults (the left4 arm), and with prediction.
+  local left4=(--config.subscale.now_tap=true --config.subscale.left_input=true
+               --config.subscale.left_samples=4)
+  local lpc15=("${left4[@]}" --config.subscale.lpc_order=15)
   case "$1" in
     dense256)
       arm_config="$config:hidden=256,steps=$steps"
@@ -105,65 +112,50 @@ arm() {  # NAME
                  --config.data.crop_samples=400 --config.model.lpc_order=16) ;;
     subscale384)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_off[@]}" "${sub_data[@]}"
+      arm_flags=("${subs[@]}" "${sub_data[@]}"
                  --config.subscale.now_tap=false --config.subscale.left_input=false) ;;
     subscale384_now)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_off[@]}" "${sub_data[@]}"
+      arm_flags=("${subs[@]}" "${sub_data[@]}"
                  --config.subscale.now_tap=true --config.subscale.left_input=false) ;;
     subscale384_left)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_off[@]}" "${sub_data[@]}"
+      arm_flags=("${subs[@]}" "${sub_data[@]}"
                  --config.subscale.now_tap=true --config.subscale.left_input=true
                  --config.subscale.left_samples=1) ;;
     subscale384_c32)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_off[@]}" "${sub_data[@]}"
+      arm_flags=("${subs[@]}" "${sub_data[@]}"
                  --config.subscale.now_tap=true --config.subscale.left_input=true
                  --config.subscale.left_samples=1 --config.subscale.channels=32) ;;
     subscale384_left4)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_off[@]}" "${sub_data[@]}"
-                 --config.subscale.now_tap=true --config.subscale.left_input=true
-                 --config.subscale.left_samples=4) ;;
+      arm_flags=("${subs[@]}" "${sub_data[@]}" "${left4[@]}") ;;
     subscale384_bias)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_off[@]}" "${sub_data[@]}"
-                 --config.subscale.now_tap=true --config.subscale.left_input=true
-                 --config.subscale.left_samples=4 --config.subscale.sub_bias=true) ;;
+      arm_flags=("${subs[@]}" "${sub_data[@]}" "${left4[@]}"
+                 --config.subscale.sub_bias=true) ;;
     subscale384_left15)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_off[@]}" "${sub_data[@]}"
+      arm_flags=("${subs[@]}" "${sub_data[@]}"
                  --config.subscale.now_tap=true --config.subscale.left_input=true
                  --config.subscale.left_samples=15) ;;
     subscale384_b4)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_off[@]}" --config.data.batch_size=$((batch / 2))
-                 --config.data.crop_samples=800
-                 --config.subscale.now_tap=true --config.subscale.left_input=true
-                 --config.subscale.left_samples=4) ;;
+      arm_flags=("${subs[@]}" "${crops800[@]}" "${left4[@]}") ;;
     subscale384_lpc)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_off[@]}" "${sub_data[@]}"
-                 --config.subscale.now_tap=true --config.subscale.left_input=true
-                 --config.subscale.left_samples=4 --config.subscale.lpc_order=15) ;;
+      arm_flags=("${subs[@]}" "${sub_data[@]}" "${lpc15[@]}") ;;
     subscale384_lpc_b4)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_off[@]}" --config.data.batch_size=$((batch / 2))
-                 --config.data.crop_samples=800
-                 --config.subscale.now_tap=true --config.subscale.left_input=true
-                 --config.subscale.left_samples=4 --config.subscale.lpc_order=15) ;;
+      arm_flags=("${subs[@]}" "${crops800[@]}" "${lpc15[@]}") ;;
     subscale384_lpc_bias)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_off[@]}" "${sub_data[@]}"
-                 --config.subscale.now_tap=true --config.subscale.left_input=true
-                 --config.subscale.left_samples=4 --config.subscale.lpc_order=15
+      arm_flags=("${subs[@]}" "${sub_data[@]}" "${lpc15[@]}"
                  --config.subscale.sub_bias=true) ;;
     subscale384_lpc2)
       arm_config=$subscale
-      arm_flags=("${sub[@]}" "${sub_off[@]}" "${sub_data[@]}"
-                 --config.subscale.now_tap=true --config.subscale.left_input=true
-                 --config.subscale.left_samples=4 --config.subscale.lpc_order=15
+      arm_flags=("${subs[@]}" "${sub_data[@]}" "${lpc15[@]}"
                  --config.subscale.lpc_two_sided=true) ;;
     *) echo "error: unknown arm '$1'; see experiments/studies/pair_arms.sh." >&2
        return 1 ;;
