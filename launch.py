@@ -23,6 +23,7 @@ from wavernn_jax import audio_io
 from wavernn_jax import checkpoint
 from wavernn_jax import compile_cache
 from wavernn_jax import config_args
+from wavernn_jax import cpu_kernels
 from wavernn_jax import distributed
 from wavernn_jax import errors
 from wavernn_jax import evaluate
@@ -223,6 +224,7 @@ def _quiet_libraries(record: std_logging.LogRecord) -> bool:
 
 def main(argv):
   logging.get_absl_handler().addFilter(_quiet_libraries)
+  cpu_kernels.tune_malloc()
   try:
     compile_cache.enable(_COMPILE_CACHE.value)
     distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value,

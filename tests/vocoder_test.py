@@ -7,7 +7,9 @@ import pytest
 
 from experiments.configs import wavernn
 from wavernn_jax import numpy_sampler
+from wavernn_jax import quantization
 from wavernn_jax import sampling
+from wavernn_jax import sparse_sampling
 from wavernn_jax import vocoder as vocoder_lib
 
 FRAMES = 6
@@ -84,19 +86,37 @@ def test_generate_is_deterministic_per_seed(voc):
   assert (a1 != a3).any()
 
 
-def test_any_length_reuses_a_few_compiles_and_pads_little(voc):
-  n, tail = vocoder_lib.GENERATE_CHUNK_FRAMES, vocoder_lib.GENERATE_TAIL_FRAMES
-  for frames in (1, tail, n - 1, n, n + 3, 3 * n + 17):
-    sizes = vocoder_lib.chunk_frames(frames)
-    assert frames <= sum(sizes) < frames + tail, frames
-    assert set(sizes) <= {n, n // 2, n // 4, n // 8, n // 16}
-  # Every chunk size once (128 + 64 + 32 + 16 + 8 frames) ...
-  voc.generate(_mel(voc, frames=n + n // 2 + n // 4 + n // 8 + n // 16))
-  size = sampling.sample._cache_size()
-  for frames in (3, 2 * n + 17, n + 40):  # ... then no length compiles more.
-    audio, _ = voc.generate(_mel(voc, frames=frames))
-    assert audio.shape == (1, frames * 64)
-  assert sampling.sample._cache_size() == size
+def test_any_length_compiles_the_sampler_and_the_conditioning_once(voc):
+  """Issue 38: fixed-shape chunks, the last padded; no length compiles."""
+  voc.generate(_mel(voc, frames=5))  # The first call compiles both ...
+  sizes = (sampling.sample._cache_size(),
+           vocoder_lib._window_conditioning._cache_size())
+  n, c = vocoder_lib.GENERATE_CHUNK_FRAMES, vocoder_lib.COND_WINDOW_FRAMES
+  for frames in (3, n - 1, n, n + 1, c + 3, 2 * c + n + 7, 4, 41, 90):
+    audio, lp = voc.generate(_mel(voc, frames=frames))
+    assert audio.shape == lp.shape == (1, frames * voc.hop_length)
+  assert (sampling.sample._cache_size(),
+          vocoder_lib._window_conditioning._cache_size()) == sizes
+
+
+def test_chunked_generate_equals_one_unchunked_scan(voc):
+  """The windowed conditioning and the padded chunks change nothing: the
+  same samples as one sampler call over the whole utterance's terms."""
+  frames = vocoder_lib.COND_WINDOW_FRAMES + 21  # Two windows, 6 chunks.
+  mel = _mel(voc, frames=frames, seed=4)
+  audio, lp = voc.generate(mel, seed=5)
+  xin = vocoder_lib._conditioning(voc.net, 1, frames, voc.params, mel)
+  w = sparse_sampling.sampler_weights(
+      vocoder_lib._weights(voc.net, voc.params), voc.pruned_specs(),
+      voc.sparse_kernel, voc.sparse_dtype)
+  ref, ref_lp, _ = sampling.sample(w, xin, jax.random.key(5),
+                                   jnp.float32(1.0), voc.hop_length)
+  ref = np.asarray(quantization.deemphasise(
+      ref, float(voc.model_config.emphasis))) if voc.model_config.emphasis \
+      else np.asarray(ref)
+  np.testing.assert_array_equal(audio, ref)
+  # ln P as the other program rounds it (the draws above are exact).
+  np.testing.assert_allclose(lp, ref_lp, rtol=1e-5, atol=1e-5)
 
 
 def test_a_shorter_input_gives_the_same_first_samples(voc):

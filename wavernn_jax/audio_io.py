@@ -14,7 +14,6 @@ import tempfile
 
 import G722
 import numpy as np
-import scipy.signal
 import soundfile as sf
 
 from wavernn_jax import errors
@@ -118,6 +117,8 @@ def resample(audio: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
   if rate_in == rate_out:
     return audio
   g = math.gcd(rate_in, rate_out)
+  import scipy.signal  # pylint: disable=g-import-not-at-top
+  # Imported here: 1-3 s of every launch.py start otherwise (issue 38).
   return scipy.signal.resample_poly(audio, rate_out // g, rate_in // g)
 
 

@@ -11,7 +11,6 @@
 import dataclasses
 
 import numpy as np
-import scipy.signal
 
 from wavernn_jax import errors
 
@@ -50,6 +49,8 @@ class LinearPredictor:
   def log2_probs(self, utterance) -> np.ndarray:
     """log2 P(x_t | x_<t) for every sample of one int16 utterance."""
     x = np.asarray(utterance, np.float64)
+    import scipy.signal  # pylint: disable=g-import-not-at-top
+    # Imported here: 1-3 s of every launch.py start otherwise (issue 38).
     pred = scipy.signal.lfilter(np.concatenate([[0.0], self.coefs]), [1.0], x)
     resid = np.abs(x - pred)
     # b_t from residuals strictly before t.

@@ -24,6 +24,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from wavernn_jax import cpu_kernels
 from wavernn_jax import errors
 from wavernn_jax import lpc
 from wavernn_jax import mel as mel_lib
@@ -70,6 +71,7 @@ class ModelConfig:
   pitch: bool = False  # condition on pitch period + voicing from the mel too.
   mel: mel_lib.MelConfig | None = None  # the features (lpc_order, pitch need it).
   matmul_dtype: str = 'float32'  # R and O1..O4 in products: float32 | bfloat16.
+  kernel: str = 'auto'  # teacher-forced recurrence: auto | xla | fused (cpu_kernels).
 
   def __post_init__(self):
     if self.hidden <= 0 or self.hidden % 2:
@@ -102,6 +104,10 @@ class ModelConfig:
           'pitch=True computes pitch features from the mel: it '
           'needs conditional=True and the mel config '
           '(ModelConfig.from_config).')
+    if self.kernel not in cpu_kernels.KERNELS:
+      raise errors.UserError(
+          f'model.kernel={self.kernel!r} is unknown; use one of '
+          f'{cpu_kernels.KERNELS} (auto: the fused CPU kernels where built).')
     if self.cond_res_blocks < 0:
       raise errors.UserError(
           f'cond_res_blocks={self.cond_res_blocks} must be >= 0.')
@@ -127,7 +133,22 @@ class ModelConfig:
                lpc_order=m.get('lpc_order', 0),
                pitch=m.get('pitch', False),
                mel=mel_lib.MelConfig(**config.mel.to_dict()),
-               matmul_dtype=m.get('matmul_dtype', 'float32'))
+               matmul_dtype=m.get('matmul_dtype', 'float32'),
+               kernel=m.get('kernel', 'auto'))
+
+  def fused(self) -> bool:
+    """Whether the teacher-forced recurrence runs the fused CPU kernels
+    (`cpu_kernels.use_fused`; float32 products only)."""
+    if self.matmul_dtype != 'float32':
+      if self.kernel == 'fused':
+        raise errors.UserError('model.kernel=fused multiplies in float32; '
+                               'use model.matmul_dtype=float32 or '
+                               'model.kernel=xla.')
+      return False
+    try:
+      return cpu_kernels.use_fused(self.kernel)
+    except ValueError as e:
+      raise errors.UserError(str(e)) from None
 
 
 # ---------------------------------------------------------------- the cell --
@@ -174,10 +195,18 @@ def input_term(w: Weights, xin_xG, prev_c, prev_f, sig_x2=None):
   else:
     prev_x2 = jnp.stack([quantization.scale(prev_c),
                          quantization.scale(prev_f)], axis=-1)
-    x_xG = xin_xG + prev_x2 @ w['I_prev']
+    x_xG = xin_xG + two_inputs(prev_x2, w['I_prev'])
   if sig_x2 is not None:
-    x_xG = x_xG + sig_x2 @ w['I_lpc']
+    x_xG = x_xG + two_inputs(sig_x2, w['I_lpc'])
   return x_xG.reshape(x_xG.shape[:-1] + (3, 2, -1))
+
+
+def two_inputs(a_x2, w_2xG):
+  """a @ W for two inputs, as two broadcast multiply-adds: XLA fuses them
+  with the sums around them, where a dot with 2 contracted elements ran
+  20 ms forward and 55 ms backward over a training window's 3,200 rows
+  (issue 37's trace)."""
+  return a_x2[..., :1] * w_2xG[0] + a_x2[..., 1:] * w_2xG[1]
 
 
 def lpc_inputs(s_prev, p):
@@ -282,11 +311,25 @@ class Conditioner(nn.Module):
   cfg: ModelConfig
 
   @nn.compact
-  def __call__(self, mel_BxFxM):
+  def __call__(self, mel_BxFxM, valid_F=None, per_frame: bool = True):
+    """Frame-rate terms [B, F, G].
+
+    `per_frame`: the pitch features of each frame computed alone
+    (`lpc.per_frame`: the same for any window); training passes False (the
+    batched computation, a rounding flip apart in rare frames, and faster).
+
+    `valid_F` (1 = a frame of the utterance, 0 = padding around it) zeroes
+    every conv's input outside the utterance, as 'SAME' padding does at its
+    ends: a window of frames with its neighbours (`Vocoder`'s fixed-shape
+    chunks) then gets the same terms as the whole utterance.
+    """
+    mask = (lambda x: x) if valid_F is None else (
+        lambda x: jnp.where(valid_F[:, None] > 0, x, 0.0))
     # Log-mel magnitudes lie in about [-11.5, 3]; centre them near 0.
     x = (mel_BxFxM + 4.0) / 4.0
     if self.cfg.pitch:  # LPCNet's pitch features: period embedded, voicing.
-      period_BxF, voicing_BxF = pitch_lib.from_mel(mel_BxFxM, self.cfg.mel)
+      period_BxF, voicing_BxF = pitch_lib.from_mel(mel_BxFxM, self.cfg.mel,
+                                                   per_frame)
       lo, _ = pitch_lib.lag_range(self.cfg.mel)
       table = nn.Embed(pitch_lib.num_lags(self.cfg.mel), PITCH_EMBED,
                        name='pitch_embed')
@@ -294,7 +337,7 @@ class Conditioner(nn.Module):
                            voicing_BxF[..., None]], -1)
     for i in range(self.cfg.cond_layers):
       x = nn.relu(nn.Conv(self.cfg.cond_channels, (self.cfg.cond_kernel,),
-                          padding='SAME', name=f'conv{i}')(x))
+                          padding='SAME', name=f'conv{i}')(mask(x)))
     # MelResNet-style (fatchord): 1x1 residual blocks deepen the stack at
     # frame rate without widening its receptive field (context_frames).
     for i in range(self.cfg.cond_res_blocks):
@@ -343,8 +386,13 @@ class WaveRNN(nn.Module):
                                                         'O4')})
     return w
 
-  def condition(self, mel_BxFxM, batch: int, frames: int):
+  def condition(self, mel_BxFxM, batch: int, frames: int, valid_F=None,
+                per_frame: bool = True):
     """Frame-rate input terms (conditioning + bias) for `frame_inputs`.
+
+    `valid_F`: of a window of frames padded around the utterance (the
+    `Conditioner`'s), or None (the whole utterance). `per_frame`: as the
+    `Conditioner`'s, for the LPC coefficients too.
 
     Returns:
       [B, F, G]; with upsample='linear' [B, F, 2G]: each frame's terms and
@@ -353,17 +401,23 @@ class WaveRNN(nn.Module):
     """
     if not self.cfg.conditional:
       return jnp.broadcast_to(self.b_I, (batch, frames, 3 * self.cfg.hidden))
-    x = self.conditioner(mel_BxFxM) + self.b_I
+    x = self.conditioner(mel_BxFxM, valid_F, per_frame) + self.b_I
     if self.cfg.upsample == 'linear':
       nxt = jnp.concatenate([x[:, 1:], x[:, -1:]], axis=1)
-      x = jnp.concatenate([x, nxt - x], axis=-1)
+      step = nxt - x
+      if valid_F is not None:  # 0 after the utterance's last frame.
+        has_next = jnp.concatenate([valid_F[1:], valid_F[:1] * 0])
+        step = jnp.where(has_next[:, None] > 0, step, 0.0)
+      x = jnp.concatenate([x, step], axis=-1)
     if self.cfg.lpc_order:
       x = jnp.concatenate([x, lpc.from_mel(
-          mel_BxFxM, self.cfg.mel, self.cfg.lpc_order, self.cfg.emphasis)], -1)
+          mel_BxFxM, self.cfg.mel, self.cfg.lpc_order, self.cfg.emphasis,
+          per_frame)], -1)
     return x
 
   def __call__(self, audio_BxT, mel_BxFxM=None, context_frames: int = 0,
-               return_logits: bool = False, cell_weights=None):
+               return_logits: bool = False, cell_weights=None,
+               per_frame: bool = True):
     """Teacher-forced ln-probs of every sample.
 
     Args:
@@ -377,6 +431,8 @@ class WaveRNN(nn.Module):
       cell_weights: cell weights used instead of the parameters' of the
         same name, e.g. {'R': a block-sparse R gathered from the parameter}
         (sparse_training.py).
+      per_frame: the mel's LPC and pitch features per frame (`condition`);
+        False in training.
 
     Returns:
       ln P(c_t | ...) and ln P(f_t | c_t, ...), each float32 [B, T'] with
@@ -385,7 +441,8 @@ class WaveRNN(nn.Module):
     p, ctx = self.cfg.hop_length, context_frames
     b, t = audio_BxT.shape
     w = dict(self.weights(), **(cell_weights or {}))
-    xin_BxFxG, a_BxFxK = split_lpc(w, self.condition(mel_BxFxM, b, t // p))
+    xin_BxFxG, a_BxFxK = split_lpc(w, self.condition(
+        mel_BxFxM, b, t // p, per_frame=per_frame))
     sig_BxTx2 = None
     if a_BxFxK is not None:  # Score the excitation; s and p are inputs.
       s_BxT = audio_BxT
@@ -401,11 +458,31 @@ class WaveRNN(nn.Module):
     else:
       prev_B = jnp.zeros((b,), jnp.int16)
     return teacher_forced(w, audio_BxT, xin_BxFxG, prev_B, return_logits,
-                          sig_BxTx2)
+                          sig_BxTx2, fused=self.cfg.fused())
+
+
+# Frames per call of the fused recurrence (the largest divisor of F up to
+# this): a training window (2 frames) is one call; a whole utterance is
+# scanned in chunks, so no [T, B, G] tensor of a long input is ever made.
+FUSED_CHUNK_FRAMES = 16
+
+
+def scores(w: Weights, head_fn, h_xH, c, fi, return_logits: bool):
+  """(ln P(c), ln P(f | c), logits or None) of the states h_xH [..., H]
+  through the heads (`head_fn`: `head` or `fused_head`)."""
+  hidden = h_xH.shape[-1]
+  logits_c = head_fn(w, h_xH[..., :hidden // 2], 'O1', 'O2')
+  logits_f = head_fn(w, h_xH[..., hidden // 2:], 'O3', 'O4')
+  lp_c = jnp.take_along_axis(jax.nn.log_softmax(logits_c), c[..., None],
+                             -1)[..., 0]
+  lp_f = jnp.take_along_axis(jax.nn.log_softmax(logits_f), fi[..., None],
+                             -1)[..., 0]
+  logits = jnp.stack([logits_c, logits_f], -2) if return_logits else None
+  return lp_c, lp_f, logits
 
 
 def teacher_forced(w: Weights, audio_BxT, xin_BxFxG, prev_B,
-                   return_logits=False, sig_BxTx2=None):
+                   return_logits=False, sig_BxTx2=None, fused=False):
   """Teacher-forced ln P of every sample, frame by frame.
 
   With the inputs known, only the recurrence (R h and the gates) is
@@ -413,7 +490,13 @@ def teacher_forced(w: Weights, audio_BxT, xin_BxFxG, prev_B,
   fine halves) are computed at once, the P steps of `gru` are scanned, and
   the heads run on the P new states at once. Same functions as `cell`.
   `sig_BxTx2`: the LPC inputs of every sample (`lpc_inputs`), or None.
+  With `fused`, the input terms of a chunk of frames are computed at once,
+  its whole recurrence is one call of `cpu_kernels.gru_sequence` (and its
+  gradient one more), and the heads run on all of the chunk's states.
   """
+  if fused:
+    return _teacher_forced_fused(w, audio_BxT, xin_BxFxG, prev_B,
+                                 return_logits, sig_BxTx2)
   b, t = audio_BxT.shape
   f = xin_BxFxG.shape[1]
   p = t // f
@@ -436,19 +519,96 @@ def teacher_forced(w: Weights, audio_BxT, xin_BxFxG, prev_B,
     x_PxBx3x2xH2 = input_term(w, frame_inputs(w, xin_BxU, p), pc, pf, *sig)
     x_PxBx3x2xH2 = x_PxBx3x2xH2.at[..., 1, :].add(c_term(w, c))
     h_BxH, h_PxBxH = jax.lax.scan(recurrence, h_BxH, x_PxBx3x2xH2)
-    logits_c = head(w, h_PxBxH[..., :hidden // 2], 'O1', 'O2')
-    logits_f = head(w, h_PxBxH[..., hidden // 2:], 'O3', 'O4')
-    lp_c = jnp.take_along_axis(jax.nn.log_softmax(logits_c), c[..., None],
-                               -1)[..., 0]
-    lp_f = jnp.take_along_axis(jax.nn.log_softmax(logits_f), fi[..., None],
-                               -1)[..., 0]
-    logits = jnp.stack([logits_c, logits_f], 2) if return_logits else None
-    return h_BxH, (lp_c, lp_f, logits)
+    return h_BxH, scores(w, head, h_PxBxH, c, fi, return_logits)
 
   h0 = jnp.zeros((b, hidden), jnp.float32)
   _, (lp_c, lp_f, logits) = jax.lax.scan(
       frame_step, h0, (jnp.swapaxes(xin_BxFxG, 0, 1), steps))
   from_steps = lambda x: x.reshape(t, b).T  # [F, P, B] -> [B, T].
+  out = (from_steps(lp_c), from_steps(lp_f))
+  if return_logits:
+    out += (jnp.moveaxis(logits.reshape(t, b, 2, 256), 0, 1),)
+  return out
+
+
+def fused_matmul(x, w_IxO):
+  """x @ W, a block-sparse W (`sparse_sampling.BlockSparse`, float32)
+  through `cpu_kernels.block_sparse_matmul`; any other W as `matmul`."""
+  if not hasattr(w_IxO, 'idx') or w_IxO.values.dtype != jnp.float32:
+    return matmul(x, w_IxO)
+  lead = x.shape[:-1]
+  y = cpu_kernels.block_sparse_matmul(x.reshape(-1, x.shape[-1]),
+                                      *cpu_kernels.kept_blocks(w_IxO))
+  return y.reshape(lead + (w_IxO.shape[1],))
+
+
+def fused_head(w: Weights, y, first: str, second: str):
+  """`head` with block-sparse products through the CPU kernel."""
+  hid = jax.nn.relu(fused_matmul(y, w[first]) + w['b_' + first])
+  return fused_matmul(hid, w[second]) + w['b_' + second]
+
+
+def _teacher_forced_fused(w: Weights, audio_BxT, xin_BxFxG, prev_B,
+                          return_logits=False, sig_BxTx2=None):
+  """`teacher_forced` with the recurrence in `cpu_kernels.gru_sequence`."""
+  b, t = audio_BxT.shape
+  f = xin_BxFxG.shape[1]
+  p = t // f
+  hidden = w['R'].shape[0]
+  chunk = max(d for d in range(1, min(f, FUSED_CHUNK_FRAMES) + 1)
+              if f % d == 0)
+  full_BxT1 = jnp.concatenate([prev_B[:, None], audio_BxT], axis=1)
+  c_BxT1, f_BxT1 = quantization.split(full_BxT1)
+  # [B, T] -> [F / chunk, chunk, P, B].
+  to_steps = lambda x: x.T.reshape(f // chunk, chunk, p, b)
+  steps = (to_steps(c_BxT1[:, :-1]), to_steps(f_BxT1[:, :-1]),
+           to_steps(c_BxT1[:, 1:]), to_steps(f_BxT1[:, 1:]))
+  if sig_BxTx2 is not None:
+    steps += (jnp.moveaxis(sig_BxTx2, 0, 1).reshape(f // chunk, chunk, p, b,
+                                                    2),)
+  vals, idx = cpu_kernels.kept_blocks(w['R'])
+  g = w['b_I'].shape[-1]
+  # Scalar byte inputs and frame-rate terms (upsample='repeat'): the kernel
+  # makes each step's input terms itself, x_t = xin[f] + a_t @ w_a.
+  affine = 'E_prev' not in w and xin_BxFxG.shape[-1] == g
+  if affine:
+    c_row = jnp.zeros((3, 2, hidden // 2), jnp.float32).at[:, 1].set(
+        w['I_c'][0].reshape(3, -1)).reshape(g)
+    w_KxG = jnp.concatenate([w['I_prev'], c_row[None]] + (
+        [w['I_lpc']] if sig_BxTx2 is not None else []), 0)
+
+  def frame_terms(xin_BxU, inputs):
+    pc, pf, c, _, *sig = inputs
+    x_PxBx3x2xH2 = input_term(w, frame_inputs(w, xin_BxU, p), pc, pf, *sig)
+    return x_PxBx3x2xH2.at[..., 1, :].add(c_term(w, c))
+
+  def kernel_inputs(xin_CxBxU, frames):
+    """(xin, a, w_a) of `gru_sequence` for a chunk of frames."""
+    if affine:
+      pc, pf, c, _, *sig = (x.reshape((chunk * p, b) + x.shape[3:])
+                            for x in frames)
+      a = [quantization.scale(pc), quantization.scale(pf),
+           quantization.scale(c)]
+      a_NxBxK = jnp.stack(a, -1)
+      if sig:
+        a_NxBxK = jnp.concatenate([a_NxBxK, sig[0]], -1)
+      return xin_CxBxU, a_NxBxK, w_KxG
+    x = jax.vmap(frame_terms)(xin_CxBxU, frames)  # [C, P, B, 3, 2, H2].
+    return (x.reshape(chunk * p, b, g), jnp.zeros((chunk * p, b, 0)),
+            jnp.zeros((0, g)))
+
+  def chunk_step(h_BxH, inputs):
+    xin_CxBxU, frames = inputs
+    h_NxBxH = cpu_kernels.gru_sequence(*kernel_inputs(xin_CxBxU, frames),
+                                       h_BxH, vals, idx)
+    c, fi = frames[2].reshape(-1, b), frames[3].reshape(-1, b)
+    return h_NxBxH[-1], scores(w, fused_head, h_NxBxH, c, fi, return_logits)
+
+  xin = jnp.swapaxes(xin_BxFxG, 0, 1)
+  xin = xin.reshape((f // chunk, chunk) + xin.shape[1:])
+  h0 = jnp.zeros((b, hidden), jnp.float32)
+  _, (lp_c, lp_f, logits) = jax.lax.scan(chunk_step, h0, (xin, steps))
+  from_steps = lambda x: x.reshape(t, b).T  # [F / chunk, N, B] -> [B, T].
   out = (from_steps(lp_c), from_steps(lp_f))
   if return_logits:
     out += (jnp.moveaxis(logits.reshape(t, b, 2, 256), 0, 1),)

@@ -49,13 +49,20 @@ def num_lags(cfg: mel_lib.MelConfig) -> int:
   return hi - lo + 1
 
 
-def from_mel(mel_BxFxM, cfg: mel_lib.MelConfig):
+def from_mel(mel_BxFxM, cfg: mel_lib.MelConfig, alone: bool = True):
   """Pitch period (int32 samples) and voicing (float32) of each frame.
 
   Returns:
     period [B, F] in `lag_range(cfg)` and the normalised autocorrelation at
     that lag [B, F] (near 1 for a steady voiced frame, near 0 for noise).
+    Each frame is computed `alone` (`lpc.per_frame`), or all at once.
   """
+  if not alone:
+    return _from_mel(mel_BxFxM, cfg)
+  return lpc.per_frame(lambda m: _from_mel(m, cfg), mel_BxFxM)
+
+
+def _from_mel(mel_BxFxM, cfg: mel_lib.MelConfig):
   power = lpc.power_spectrum(mel_BxFxM, cfg)
   a = lpc.from_power(power, cfg.n_fft, WHITENING_ORDER)
   inverse = jnp.concatenate([jnp.ones_like(a[..., :1]), -a], -1)

@@ -46,7 +46,7 @@ def initial_carry(batch: int, hidden: int, lpc_order: int = 0):
 
 @functools.partial(jax.jit, static_argnames=('hop',))
 def sample(w: model.Weights, xin_BxFxG, key, temperature, hop: int,
-           carry=None, first_frame=0):
+           carry=None, first_frame=0, valid_frames=None):
   """Generates audio from frame-rate input terms, continuing from `carry`.
 
   Long utterances are generated in chunks of frames (same shapes, so one
@@ -60,6 +60,9 @@ def sample(w: model.Weights, xin_BxFxG, key, temperature, hop: int,
     hop: P, samples per frame.
     carry: state from `initial_carry` or a previous call (None: initial).
     first_frame: index of the first frame in the utterance.
+    valid_frames: frames (from the first) that advance the carry; the rest
+      are padding of a fixed-shape chunk, whose samples are discarded (None:
+      all). A traced value: any count shares one compile.
 
   Returns:
     audio int16 [B, T], ln P of each drawn sample under the model
@@ -92,6 +95,14 @@ def sample(w: model.Weights, xin_BxFxG, key, temperature, hop: int,
 
   def frame_step(carry, frame_inputs):
     index, xin_BxU = frame_inputs
+    if valid_frames is None:
+      return sample_frame(carry, index, xin_BxU)
+    new, out = sample_frame(carry, index, xin_BxU)
+    keep = index - first_frame < valid_frames
+    return jax.tree_util.tree_map(lambda n, o: jnp.where(keep, n, o), new,
+                                  carry), out
+
+  def sample_frame(carry, index, xin_BxU):
     u_PxBx2 = jax.random.uniform(jax.random.fold_in(key, index), (hop, b, 2))
     xin_BxU, a_BxK = model.split_lpc(w, xin_BxU)
     if a_BxK is not None:  # Integer coefficients once per frame.
@@ -109,6 +120,39 @@ def sample(w: model.Weights, xin_BxFxG, key, temperature, hop: int,
       (first_frame + jnp.arange(f), jnp.swapaxes(xin_BxFxG, 0, 1)))
   to_bt = lambda x: x.reshape(f * hop, b).T
   return to_bt(audio), to_bt(lp), carry
+
+
+def sample_chunks(w: model.Weights, xin_BxFxG, key, temperature, hop: int,
+                  chunk: int, carry=None, first_frame: int = 0,
+                  frames: int | None = None, progress=None):
+  """`sample` over fixed-shape chunks of `chunk` frames: one compile for
+  any length (per batch size). xin holds whole chunks (F a multiple of
+  `chunk`); only its first `frames` frames (default all) advance the carry
+  and are returned.
+
+  Returns:
+    audio int16 [B, frames * hop] and ln P float32 (numpy), and the carry.
+  """
+  b, f, _ = xin_BxFxG.shape
+  frames = f if frames is None else frames
+  if f % chunk or not 0 < frames <= f:
+    raise ValueError(f'xin has {f} frames: whole chunks of {chunk} holding '
+                     f'the {frames} frames to sample are needed.')
+  if carry is None:
+    carry = initial_carry(b, w['R'].shape[0], split_order(w, xin_BxFxG))
+  audio, lp = [], []
+  for start in range(0, frames, chunk):
+    valid = jnp.int32(min(chunk, frames - start))
+    a, l, carry = sample(w, xin_BxFxG[:, start:start + chunk], key,
+                         temperature, hop, carry, jnp.int32(first_frame + start),
+                         valid)
+    audio.append(np.asarray(a))
+    lp.append(np.asarray(l))
+    if progress:
+      progress(min(start + chunk, frames), frames)
+  t = frames * hop
+  return (np.concatenate(audio, 1)[:, :t], np.concatenate(lp, 1)[:, :t],
+          carry)
 
 
 def split_order(w: model.Weights, xin_BxFxU) -> int:

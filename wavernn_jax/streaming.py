@@ -15,11 +15,10 @@ on the frame index only (`sampling.sample`), so with the same seed the
 concatenated stream is `generate`'s output bit for bit, whatever the
 chunking (`tests/streaming_test.py`).
 
-Compiles: frames are sampled in pieces of power-of-two sizes (at most 8
-sampler programs, 128 frames down to 1) and the conditioning windows are
-padded to power-of-two lengths, so a stream of any chunking reuses a few
-programs; the first chunk of a new shape compiles (the persistent cache of
-`compile_cache.py` keeps them across processes).
+Compiles: the conditioning runs on fixed-shape windows and the frames are
+sampled in fixed-shape chunks, as `generate` does (`vocoder.window_terms`,
+`sampling.sample_chunks`), so a stream of any chunking reuses the same two
+programs as `generate`.
 """
 
 import jax
@@ -29,10 +28,6 @@ import numpy as np
 from wavernn_jax import quantization
 from wavernn_jax import sampling
 from wavernn_jax import sparse_sampling
-
-MAX_PIECE = 128  # frames per sampler call (as generate's chunks).
-MIN_WINDOW = 16  # shortest padded conditioning window (frames).
-
 
 def radius_frames(model_config) -> int:
   """Mel frames on each side that one frame's conditioning reads."""
@@ -45,22 +40,6 @@ def lookahead_frames(model_config) -> int:
   """Frames after frame k that must have arrived before k is sampled."""
   linear = 1 if model_config.upsample == 'linear' else 0
   return radius_frames(model_config) + linear
-
-
-def pieces(n: int) -> list[int]:
-  """`n` frames as sampler calls of MAX_PIECE, then powers of two."""
-  sizes = [MAX_PIECE] * (n // MAX_PIECE)
-  rest, size = n % MAX_PIECE, MAX_PIECE
-  while rest:
-    if rest >= size:
-      sizes.append(size)
-      rest -= size
-    size //= 2
-  return sizes
-
-
-def _padded_length(n: int) -> int:
-  return max(MIN_WINDOW, 1 << (n - 1).bit_length())
 
 
 def stream(voc, chunks, seed: int = 0, temperature: float = 1.0):
@@ -95,21 +74,13 @@ def stream(voc, chunks, seed: int = 0, temperature: float = 1.0):
 
   def emit(upto: int, final: bool):
     nonlocal carry, prev, mel, base, emitted
-    lo = max(0, emitted - radius)
-    window = mel[lo - base:received - base]
-    n = len(window)
-    if not final:  # Padding on the right only reaches frames >= upto.
-      window = np.pad(window, ((0, _padded_length(n) - n), (0, 0)))
-    xin = vocoder_lib._conditioning(voc.net, 1, len(window), voc.params,
-                                    window[None])
-    xin = xin[:, emitted - lo:upto - lo]
-    audio, start = [], 0
-    for size in pieces(upto - emitted):
-      a, _, carry = sampling.sample(w, xin[:, start:start + size], key, temp,
-                                    hop, carry, emitted + start)
-      audio.append(np.asarray(a))
-      start += size
-    audio = np.concatenate(audio, 1)
+    xin = vocoder_lib.window_terms(voc.net, voc.params, mel[None], emitted,
+                                   upto - emitted, base=base, final=final)
+    chunk = vocoder_lib.GENERATE_CHUNK_FRAMES
+    whole = -(-(upto - emitted) // chunk) * chunk
+    audio, _, carry = sampling.sample_chunks(
+        w, xin[:, :whole], key, temp, hop, chunk, carry, emitted,
+        upto - emitted)
     if cfg.mulaw:
       audio = np.asarray(quantization.mulaw_decode(audio))
     if alpha:

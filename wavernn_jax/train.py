@@ -97,13 +97,16 @@ def window_nll(net, mel_cfg: mel_lib.MelConfig, ctx: int, params, window,
   if layout is not None:
     cell_weights = sparse_training.gather_all(
         layout, params, jnp.dtype(net.cfg.matmul_dtype))
+  # The mel's LPC and pitch features all at once, not frame by frame (the
+  # dense-order model; faster, and a rounding flip apart in rare frames).
+  batched = {} if hasattr(net, 'sub') else {'per_frame': False}
   if teacher is None:
     lp_c, lp_f = net.apply(params, window, mel, context_frames=ctx,
-                           cell_weights=cell_weights)
+                           cell_weights=cell_weights, **batched)
   else:
     lp_c, lp_f, logits = net.apply(params, window, mel, context_frames=ctx,
                                    cell_weights=cell_weights,
-                                   return_logits=True)
+                                   return_logits=True, **batched)
   nll_c, nll_f = -lp_c.mean(), -lp_f.mean()
   aux = {'nll_coarse_bits': nll_c / LN2, 'nll_fine_bits': nll_f / LN2}
   if teacher is None:
@@ -362,6 +365,10 @@ def train_and_evaluate(config, workdir: str) -> dict:
   logging.info('Model: %s, %d parameters (%d non-zero).', config.variant,
                n_params, sum(int(jnp.count_nonzero(x)) for x in
                              jax.tree_util.tree_leaves(state.params)))
+  if config.variant != 'subscale':
+    logging.info('The teacher-forced recurrence runs %s (model.kernel=%s).',
+                 'the fused CPU kernels' if net.cfg.fused() else
+                 "XLA's lax.scan", net.cfg.kernel)
 
   train_src = input_pipeline.load_split(config, 'train')
   val_src = input_pipeline.load_split(config, 'validation')

@@ -28,32 +28,20 @@ from wavernn_jax import sparsity as sparsity_lib
 from wavernn_jax import subscale
 from wavernn_jax import subscale_sampling
 
-# generate() runs the sampler on chunks of this many frames, then the rest
-# (rounded up to GENERATE_TAIL_FRAMES) on power-of-two chunks down to
-# GENERATE_TAIL_FRAMES: every length shares five compiles (per batch size),
-# memory stays bounded, and at most GENERATE_TAIL_FRAMES - 1 padding frames
-# are generated (one 128-frame chunk for the rest wasted up to 127 frames:
-# 1.6 s of audio at 16 kHz, ~40 % of the time for a 2 s utterance).
-GENERATE_CHUNK_FRAMES = 128
-GENERATE_TAIL_FRAMES = 8
+# generate() and stream() sample in chunks of this many frames, the last
+# one padded (its padding does not advance the sampler's state), so one
+# compiled sampler serves every length (per batch size); at most
+# GENERATE_CHUNK_FRAMES - 1 padding frames are drawn per utterance.
+# Chosen by measurement (docs/RESULTS.md, "Any length, one compile").
+GENERATE_CHUNK_FRAMES = 16
+# The conditioning runs on windows of this many frames plus their context
+# on each side, masked outside the utterance: one compiled program for any
+# length, with the terms the whole utterance would get.
+COND_WINDOW_FRAMES = 64
 # How far above the largest value its own mel can reach (nats) a mel may
 # go before it is refused as another front-end's scale: generous, so that
 # a TTS model's overshoot passes.
 MEL_HEADROOM = 4.6  # ln 100.
-
-
-def chunk_frames(frames: int) -> list[int]:
-  """Sizes of the chunks `generate` samples `frames` frames in (in order)."""
-  sizes = [GENERATE_CHUNK_FRAMES] * (frames // GENERATE_CHUNK_FRAMES)
-  tail = GENERATE_TAIL_FRAMES
-  rest = -(-(frames % GENERATE_CHUNK_FRAMES) // tail) * tail  # <= a chunk.
-  size = GENERATE_CHUNK_FRAMES
-  while rest:  # Binary decomposition: rest is a multiple of the tail.
-    if rest >= size:
-      sizes.append(size)
-      rest -= size
-    size //= 2
-  return sizes
 
 
 class InputError(errors.UserError):
@@ -90,6 +78,63 @@ def _log_prob(net, params, audio_BxT, mel_BxFxM):
 @functools.partial(jax.jit, static_argnums=(0, 1, 2))
 def _conditioning(net, batch, frames, params, mel_BxFxM):
   return net.apply(params, mel_BxFxM, batch, frames, method='condition')
+
+
+@functools.partial(jax.jit, static_argnums=(0,))
+def _window_conditioning(net, params, mel_BxWxM, valid_W):
+  b, width = mel_BxWxM.shape[:2]
+  return net.apply(params, mel_BxWxM, b, width, valid_W, method='condition')
+
+
+def context_frames(model_config) -> tuple[int, int]:
+  """Mel frames (before, after) that one frame's input terms read."""
+  if not model_config.conditional:
+    return 0, 0
+  r = model_config.cond_radius
+  return r, r + (1 if model_config.upsample == 'linear' else 0)
+
+
+def window_terms(net, params, mel_BxNxM, start: int, count: int, *,
+                 base: int = 0, final: bool = True, batch: int = 1):
+  """Input terms of frames [start, start + count) in fixed-shape windows.
+
+  Args:
+    net, params: the model.
+    mel_BxNxM: the utterance's frames [base, base + N) (None when the model
+      is unconditional); frames of the window outside them count as
+      before the utterance (< 0), after its end (`final`), or not yet
+      received (ignored: they only reach frames at least `after` frames
+      from the last received one, which the caller does not use).
+    start, count: the frames wanted.
+    base: the utterance index of mel's first frame.
+    final: whether mel's last frame is the utterance's last.
+    batch: rows (unconditional models).
+
+  Returns:
+    [B, count rounded up to COND_WINDOW_FRAMES, U] (the rounding: padding
+    terms, not to be sampled as the utterance's).
+  """
+  c = COND_WINDOW_FRAMES
+  n = -(-count // c)
+  if not net.cfg.conditional:
+    xin = _window_conditioning(net, params, jnp.zeros((batch, c, 1)),
+                               jnp.ones((c,)))
+    return jnp.tile(xin, (1, n, 1))
+  before, after = context_frames(net.cfg)
+  mel_BxNxM = np.asarray(mel_BxNxM, np.float32)
+  b, have, m = mel_BxNxM.shape
+  out = []
+  for k in range(n):
+    lo = start + k * c - before  # Utterance index of the window's frame 0.
+    idx = lo + np.arange(c + before + after)
+    inside = (idx >= base) & (idx < base + have)
+    window = np.zeros((b, len(idx), m), np.float32)
+    window[:, inside] = mel_BxNxM[:, idx[inside] - base]
+    valid = (idx >= 0) & (inside | (not final) & (idx >= base + have))
+    xin = _window_conditioning(net, params, window,
+                               valid.astype(np.float32))
+    out.append(xin[:, before:before + c])
+  return jnp.concatenate(out, 1)
 
 
 @functools.partial(jax.jit, static_argnums=(0,))
@@ -316,9 +361,12 @@ class Vocoder:
     if fold and b != 1:
       raise InputError(f'fold=True takes one utterance, got a batch of {b}; '
                        'generate the others in their own calls.')
-    xin = _conditioning(self.net, b, frames, self.params, mel)
+    if self.config.get('variant') == 'subscale':  # One scan per utterance.
+      xin = _conditioning(self.net, b, frames, self.params, mel)
+    else:
+      xin = window_terms(self.net, self.params, mel, 0, frames, batch=b)
     if fold:
-      segs = sampling.fold(xin, target_frames, overlap_frames)
+      segs = sampling.fold(xin[:, :frames], target_frames, overlap_frames)
       audio, lp = self._sample(segs, seed, temperature, progress)
       unfold = functools.partial(sampling.unfold, target=target_frames,
                                  overlap=overlap_frames, hop=self.hop_length,
@@ -326,7 +374,7 @@ class Vocoder:
       audio = np.clip(np.round(unfold(audio.astype(np.float32))), -32768,
                       32767).astype(np.int16)
       return audio, unfold(lp)
-    return self._sample(xin, seed, temperature, progress)
+    return self._sample(xin, seed, temperature, progress, frames)
 
   def stream(self, chunks, seed: int = 0, temperature: float = 1.0):
     """Vocodes mel frames as they arrive (`streaming.py`).
@@ -346,9 +394,11 @@ class Vocoder:
     from wavernn_jax import streaming  # pylint: disable=g-import-not-at-top
     return streaming.stream(self, chunks, seed, temperature)
 
-  def _sample(self, xin_BxFxG, seed, temperature, progress=None):
+  def _sample(self, xin_BxFxG, seed, temperature, progress=None,
+              frames=None):
     """Samples every row; decoded from mu-law and de-emphasised as modelled."""
-    audio, lp = self._sample_rows(xin_BxFxG, seed, temperature, progress)
+    audio, lp = self._sample_rows(xin_BxFxG, seed, temperature, progress,
+                                  frames)
     if self.model_config.mulaw:
       audio = np.asarray(quantization.mulaw_decode(audio))
     if self.model_config.emphasis:
@@ -356,12 +406,12 @@ class Vocoder:
           audio, float(self.model_config.emphasis)))
     return audio, lp
 
-  def _sample_rows(self, xin_BxFxG, seed, temperature, progress=None):
-    """Runs the sampler over chunks of frames (`chunk_frames`: few compiles)."""
-    b, frames, _ = xin_BxFxG.shape
-    sizes = chunk_frames(frames)
-    padded = sum(sizes)
-    xin_BxFxG = jnp.pad(xin_BxFxG, ((0, 0), (0, padded - frames), (0, 0)))
+  def _sample_rows(self, xin_BxFxG, seed, temperature, progress=None,
+                   frames=None):
+    """Samples the first `frames` frames of xin (default all) in chunks of
+    GENERATE_CHUNK_FRAMES: one compiled sampler for any length."""
+    b, padded, _ = xin_BxFxG.shape
+    frames = padded if frames is None else frames
     w = sparse_sampling.sampler_weights(_weights(self.net, self.params),
                                        self.pruned_specs(), self.sparse_kernel,
                                        self.sparse_dtype)
@@ -372,22 +422,16 @@ class Vocoder:
       if progress:
         progress(frames, frames)
       return out
-    key, temperature = jax.random.key(seed), jnp.float32(temperature)
+    chunk = GENERATE_CHUNK_FRAMES
+    whole = -(-frames // chunk) * chunk
+    xin_BxFxG = xin_BxFxG[:, :whole]
+    if xin_BxFxG.shape[1] < whole:
+      xin_BxFxG = jnp.pad(xin_BxFxG, ((0, 0), (0, whole - padded), (0, 0)))
     # Draws depend on the frame index only: chunking never changes them.
-    carry = sampling.initial_carry(b, self.model_config.hidden,
-                                   self.model_config.lpc_order)
-    audio, lp, start = [], [], 0
-    for size in sizes:
-      a, l, carry = sampling.sample(w, xin_BxFxG[:, start:start + size], key,
-                                    temperature, self.hop_length, carry,
-                                    start)
-      audio.append(np.asarray(a))
-      lp.append(np.asarray(l))
-      start += size
-      if progress:
-        progress(min(start, frames), frames)
-    t = frames * self.hop_length
-    return (np.concatenate(audio, 1)[:, :t], np.concatenate(lp, 1)[:, :t])
+    audio, lp, _ = sampling.sample_chunks(
+        w, xin_BxFxG, jax.random.key(seed), jnp.float32(temperature),
+        self.hop_length, chunk, frames=frames, progress=progress)
+    return audio, lp
 
   def _check_mel(self, mel, batch=None, frames=None):
     if not self.model_config.conditional:

@@ -50,6 +50,13 @@ Runs (command chain, cost so far, scores: docs/RESULTS.md):
                   CPU-second). Concluded at step
                   33,071 (12,300 CPU-s): validation 8.634 (Polyak; the
                   parent 8.640); shipped as pretrained/sparse896_lpc_pitch.
+  sparse896_z95_long  Issue 37: the shipped flagship (step 33,071, the
+                  b32 branch's full state, committed in runs/) trained on
+                  for more samples: batch 8 again and a warm restart, a
+                  cosine ending at step 48,000 that puts the LR at
+                  ~4e-4 at the resume point and decays to 7.5e-5.
+                  model.kernel=auto trains on the fused CPU kernel where
+                  it is built (same checkpoints).
 
 Expected curves and the speed of the chosen run: docs/RESULTS.md, "A large
 sparse model that is also real time".
@@ -94,6 +101,9 @@ RUNS = {
     'sparse896_z95_b32': (
         'variant=sparse,hidden=896,sparsity=0.95,block=16x1',
         _FLAGSHIP_PRUNING, dict(steps=34_000)),
+    'sparse896_z95_long': (
+        'variant=sparse,hidden=896,sparsity=0.95,block=16x1',
+        _FLAGSHIP_PRUNING, dict(steps=48_000)),
 }
 
 # Runs whose batch is not the recipe's 8 (crops per step).

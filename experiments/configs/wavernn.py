@@ -81,6 +81,7 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
   c.model.pitch = False  # also condition on pitch period (embedded) + voicing estimated from the mel (LPCNet's features).
   c.model.mulaw = False  # ablation beside the paper: 8-bit mu-law codes in the coarse byte, fine byte 0 (fatchord's RAW).
   c.model.matmul_dtype = 'float32'  # R, O1..O4 products: float32 | bfloat16.
+  c.model.kernel = 'auto'  # teacher-forced recurrence (training, log_prob): auto (the fused CPU kernels where built, cpu_kernels.py) | xla | fused.
 
   c.data = ml_collections.ConfigDict()
   c.data.name = 'asterisk_allison'  # TFDS builder: asterisk_allison | asterisk_voices/<voice> | wav_folder.

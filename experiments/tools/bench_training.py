@@ -20,6 +20,15 @@ of --block, masks frozen), the step timed with R dense (`path=dense`) and
 block-sparse (`path=kernel`, sparse_training.py), plus the dense model of
 --reference_hidden (`path=reference`); one JSON line each, with the stored
 density of the kernel (its K bucket's padding included).
+
+  python experiments/tools/bench_training.py --mode=sparse --hidden=896 \
+      --densities=0.05 --matrices=R_u,R_r,R_e,O1,O2,O3,O4 --noembed_inputs \
+      --reference_hidden=384 --cores=1 --batch=8 --train_kernels=xla,fused
+
+Issue 37: each setting runs once per `--train_kernels` value
+(`model.kernel`: xla, the lax.scan reference, or fused, the CPU kernels of
+cpu_kernels.py), with "train_kernel" in its JSON line; --noembed_inputs
+feeds the bytes as scalars, as the flagship sparse896_lpc_pitch does.
 """
 
 import json
@@ -51,9 +60,19 @@ _MATRICES = flags.DEFINE_string('matrices', 'R_u,R_r,R_e',
                                 'sparse mode: sparsity.matrices pruned to '
                                 'each density (add O1,O2,O3,O4 for the '
                                 'heads).')
+_PATHS = flags.DEFINE_list('paths', ['dense', 'kernel'],
+                           'sparse mode: dense (masked dense products) and/or '
+                           'kernel (block-sparse products).')
 _REFERENCE = flags.DEFINE_integer('reference_hidden', 256,
                                   'sparse mode: H of the dense reference '
                                   '(0: none).')
+_KERNELS = flags.DEFINE_list('train_kernels', ['auto'],
+                             'model.kernel values (auto | xla | fused), one '
+                             'run each.')
+_EMBED = flags.DEFINE_bool('embed_inputs', True,
+                           'model.embed_inputs (the demo preset\'s True; the '
+                           'flagship feeds scalars: --noembed_inputs).')
+_KERNEL = flags.DEFINE_string('kernel', 'auto', 'internal: model.kernel.')
 _CHILD = flags.DEFINE_string('child', None,
                              'internal: dtype:cores[:path:density].')
 
@@ -67,11 +86,17 @@ def _child(dtype: str, cores: int, path: str = 'dense',
   config = wavernn.get_config(f'preset={_PRESET.value},variant={variant},'
                               f'hidden={_HIDDEN.value},block={_BLOCK.value}')
   config.model.matmul_dtype = dtype
+  config.model.kernel = _KERNEL.value
+  config.model.embed_inputs = _EMBED.value
   if density is not None:
     config.sparsity.matrices = _MATRICES.value
   config.sparsity.train_kernel = 'sparse' if path == 'kernel' else 'dense'
   if _BATCH.value > 0:
     config.data.batch_size = _BATCH.value
+  from wavernn_jax import cpu_kernels  # pylint: disable=g-import-not-at-top
+  from wavernn_jax import model  # pylint: disable=g-import-not-at-top
+  cpu_kernels.tune_malloc()  # As launch.py does.
+  fused = model.ModelConfig.from_config(config).fused()
   step, state, window = train.synthetic_step(config, density=density)
   t0 = time.time()
   compiled = step.lower(state, window).compile()
@@ -89,7 +114,8 @@ def _child(dtype: str, cores: int, path: str = 'dense',
   layout = step.layout
   return dict(what='train_step', preset=_PRESET.value,
               hidden=config.model.hidden, matmul_dtype=dtype, cores=cores,
-              path=path, density=density,
+              path=path, density=density, train_kernel=_KERNEL.value,
+              fused=fused, embed_inputs=_EMBED.value,
               matrices=config.sparsity.matrices if density else None,
               stored_density=layout and {k: round(v.density, 4)
                                          for k, v in layout.items()},
@@ -123,22 +149,24 @@ def main(argv):
     hidden = 864 if _HIDDEN.value == -1 else _HIDDEN.value
     settings = [('float32', hidden, f'{path}:{float(density)}')
                 for density in _DENSITIES.value
-                for path in ('dense', 'kernel')]
+                for path in _PATHS.value]
     if _REFERENCE.value:
       settings.append(('float32', _REFERENCE.value, 'reference:none'))
-  for dtype, hidden, rest in settings:
-    for cores in _CORES.value:
-      mask = ','.join(str(i) for i in range(int(cores)))
-      child = f'{dtype}:{cores}' + (f':{rest}' if rest else '')
-      subprocess.run(['taskset', '-c', mask, sys.executable,
-                      os.path.abspath(__file__), f'--preset={_PRESET.value}',
-                      f'--hidden={hidden}', f'--steps={_STEPS.value}',
-                      f'--batch={_BATCH.value}', f'--block={_BLOCK.value}',
-                      f'--matrices={_MATRICES.value}',
-                      f'--child={child}'],
-                     cwd=root, env=dict(os.environ, PYTHONPATH=os.pathsep.join(
-                         filter(None, [root, os.environ.get('PYTHONPATH')]))),
-                     check=True)
+  runs = [(s, k, c) for s in settings for k in _KERNELS.value
+          for c in _CORES.value]
+  for (dtype, hidden, rest), kernel, cores in runs:
+    mask = ','.join(str(i) for i in range(int(cores)))
+    child = f'{dtype}:{cores}' + (f':{rest}' if rest else '')
+    subprocess.run(['taskset', '-c', mask, sys.executable,
+                    os.path.abspath(__file__), f'--preset={_PRESET.value}',
+                    f'--hidden={hidden}', f'--steps={_STEPS.value}',
+                    f'--batch={_BATCH.value}', f'--block={_BLOCK.value}',
+                    f'--matrices={_MATRICES.value}', f'--kernel={kernel}',
+                    '--embed_inputs' if _EMBED.value else '--noembed_inputs',
+                    f'--child={child}'],
+                   cwd=root, env=dict(os.environ, PYTHONPATH=os.pathsep.join(
+                       filter(None, [root, os.environ.get('PYTHONPATH')]))),
+                   check=True)
 
 
 if __name__ == '__main__':
