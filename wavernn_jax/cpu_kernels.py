@@ -11,7 +11,7 @@ The library is compiled on the user's machine (g++ from Debian's packages,
 `-O3 -march=native`: AVX2 and AVX-512 alike) into build/ at the repo root,
 named by a hash of the source, the flags and the CPU's flags, so that a
 checkout moved to another machine builds its own. `./setup_env.sh` builds
-it; `load()` builds it on first use if it is missing. Where it cannot
+it; `available()` builds it on first use if it is missing. Where it cannot
 build, `available()` is False, one line says why, and `model.kernel=auto`
 runs the XLA path (the reference, and the path on GPU and TPU).
 

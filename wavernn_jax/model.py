@@ -117,6 +117,16 @@ class ModelConfig:
     """Frames of context on each side that one output frame depends on."""
     return self.cond_layers * (self.cond_kernel // 2)
 
+  @property
+  def context_frames(self) -> tuple[int, int]:
+    """Mel frames (before, after) that one frame's input terms read: the
+    conditioner's radius on each side, one more after with
+    upsample='linear' (the step to the next frame); none unconditional."""
+    if not self.conditional:
+      return 0, 0
+    linear = 1 if self.upsample == 'linear' else 0
+    return self.cond_radius, self.cond_radius + linear
+
   @classmethod
   def from_config(cls, config) -> 'ModelConfig':
     m = config.model

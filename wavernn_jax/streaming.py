@@ -31,15 +31,12 @@ from wavernn_jax import sparse_sampling
 
 def radius_frames(model_config) -> int:
   """Mel frames on each side that one frame's conditioning reads."""
-  if not model_config.conditional:
-    return 0
-  return model_config.cond_layers * (model_config.cond_kernel // 2)
+  return model_config.context_frames[0]
 
 
 def lookahead_frames(model_config) -> int:
   """Frames after frame k that must have arrived before k is sampled."""
-  linear = 1 if model_config.upsample == 'linear' else 0
-  return radius_frames(model_config) + linear
+  return model_config.context_frames[1]
 
 
 def stream(voc, chunks, seed: int = 0, temperature: float = 1.0):

@@ -33,7 +33,8 @@ from wavernn_jax import subscale_sampling
 # one padded (its padding does not advance the sampler's state), so one
 # compiled sampler serves every length (per batch size); at most
 # GENERATE_CHUNK_FRAMES - 1 padding frames are drawn per utterance.
-# Chosen by measurement (docs/RESULTS.md, "Any length, one compile").
+# Not yet tuned by measurement (per-call cost against padding waste): a
+# chunk is 3,200 samples at hop 200, far above the per-call cost.
 GENERATE_CHUNK_FRAMES = 16
 # The conditioning runs on windows of this many frames plus their context
 # on each side, masked outside the utterance: one compiled program for any
@@ -95,14 +96,6 @@ def _window_conditioning(net, params, mel_BxWxM, valid_W):
   return net.apply(params, mel_BxWxM, b, width, valid_W, method='condition')
 
 
-def context_frames(model_config) -> tuple[int, int]:
-  """Mel frames (before, after) that one frame's input terms read."""
-  if not model_config.conditional:
-    return 0, 0
-  r = model_config.cond_radius
-  return r, r + (1 if model_config.upsample == 'linear' else 0)
-
-
 def window_terms(net, params, mel_BxNxM, start: int, count: int, *,
                  base: int = 0, final: bool = True, batch: int = 1):
   """Input terms of frames [start, start + count) in fixed-shape windows.
@@ -129,7 +122,7 @@ def window_terms(net, params, mel_BxNxM, start: int, count: int, *,
     xin = _window_conditioning(net, params, jnp.zeros((batch, c, 1)),
                                jnp.ones((c,)))
     return jnp.tile(xin, (1, n, 1))
-  before, after = context_frames(net.cfg)
+  before, after = net.cfg.context_frames
   mel_BxNxM = np.asarray(mel_BxNxM, np.float32)
   b, have, m = mel_BxNxM.shape
   out = []
