@@ -61,6 +61,10 @@ Runs (command chain, cost so far, scores: docs/RESULTS.md):
                   XLA to step 35,000, then the fused path); the
                   checkpoint is in runs/; a further stretch needs a branch
                   with a longer schedule.
+  sparse896_z95_long2  Issue 37: sparse896_z95_long's step 48,000 trained
+                  on: the same recipe and batch, a warm restart whose cosine
+                  ends at step 80,000 (LR 5.7e-4 at the resume point,
+                  decaying to 7.5e-5), on the fused CPU path.
 
 Expected curves and the speed of the chosen run: docs/RESULTS.md, "A large
 sparse model that is also real time".
@@ -108,6 +112,9 @@ RUNS = {
     'sparse896_z95_long': (
         'variant=sparse,hidden=896,sparsity=0.95,block=16x1',
         _FLAGSHIP_PRUNING, dict(steps=48_000)),
+    'sparse896_z95_long2': (
+        'variant=sparse,hidden=896,sparsity=0.95,block=16x1',
+        _FLAGSHIP_PRUNING, dict(steps=80_000)),
 }
 
 # Runs whose batch is not the recipe's 8 (crops per step).
@@ -119,6 +126,7 @@ BATCH = {'sparse896_z95_b32': 32}
 SEEDS = {
     'sparse896_z95_anneal': 'runs/sparse896_z95',
     'sparse896_z95_b32': 'runs/sparse896_z95_anneal',
+    'sparse896_z95_long2': 'runs/sparse896_z95_long',
 }
 
 
