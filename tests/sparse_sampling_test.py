@@ -112,9 +112,10 @@ def test_generate_picks_the_kernel_by_density(voc, monkeypatch):
   assert not _is_sparse(sparse_sampling.sampler_weights(
       vocoder_lib._weights(dense.net, dense.params), ()))  # pylint: disable=protected-access
   seen = []
-  real = sampling.sample
-  monkeypatch.setattr(sampling, 'sample', lambda w, *a: (
-      seen.append(_is_sparse(w)), real(w, *a))[1])
+  for name in ('sample', 'sample_fused'):  # XLA or the fused CPU sampler.
+    real = getattr(sampling, name)
+    monkeypatch.setattr(sampling, name, lambda w, *a, real=real: (
+        seen.append(_is_sparse(w)), real(w, *a))[1])
   mel = voc.mel(np.zeros((4 * voc.hop_length,), np.float32))
   a_auto, _ = voc.generate(mel, seed=3)
   voc.sparse_kernel = False

@@ -32,7 +32,9 @@ import jax
 import jax.numpy as jnp
 
 KERNELS = ('auto', 'xla', 'fused')
-_SOURCE = pathlib.Path(__file__).parent / 'csrc' / 'block_sparse_gru.cc'
+_CSRC = pathlib.Path(__file__).parent / 'csrc'
+_SOURCES = (_CSRC / 'block_sparse_gru.cc', _CSRC / 'sample.cc')
+_HEADERS = (_CSRC / 'kernel_math.h',)
 _BUILD_DIR = pathlib.Path(__file__).resolve().parent.parent / 'build'
 _FLAGS = ('-O3', '-march=native', '-ffast-math', '-fopenmp-simd',
           '-std=c++17', '-shared', '-fPIC', '-Wno-psabi', '-Wno-attributes',
@@ -40,7 +42,8 @@ _FLAGS = ('-O3', '-march=native', '-ffast-math', '-fopenmp-simd',
 _TARGETS = {'wavernn_gru_forward': 'WavernnGruForward',
             'wavernn_gru_backward': 'WavernnGruBackward',
             'wavernn_matmul_forward': 'WavernnMatmulForward',
-            'wavernn_matmul_backward': 'WavernnMatmulBackward'}
+            'wavernn_matmul_backward': 'WavernnMatmulBackward',
+            'wavernn_sample': 'WavernnSample'}
 
 
 # glibc mallopt parameters.
@@ -80,8 +83,9 @@ def _cpu_flags() -> str:
 def library_path() -> pathlib.Path:
   """Where this machine's build of the kernels lives (build/...so)."""
   digest = hashlib.sha256()
-  for part in (_SOURCE.read_bytes(), ' '.join(_FLAGS).encode(),
-               _cpu_flags().encode(), jax.ffi.include_dir().encode()):
+  for part in (*(f.read_bytes() for f in _SOURCES + _HEADERS),
+               ' '.join(_FLAGS).encode(), _cpu_flags().encode(),
+               jax.ffi.include_dir().encode()):
     digest.update(part)
   return _BUILD_DIR / f'wavernn_cpu_kernels-{digest.hexdigest()[:16]}.so'
 
@@ -100,8 +104,8 @@ def build() -> pathlib.Path:
                        '`sudo apt-get install g++`')
   _BUILD_DIR.mkdir(parents=True, exist_ok=True)
   tmp = path.with_suffix(f'.{os.getpid()}.tmp')
-  cmd = [cxx, *_FLAGS, f'-I{jax.ffi.include_dir()}', str(_SOURCE), '-o',
-         str(tmp), '-lmvec', '-lm']
+  cmd = [cxx, *_FLAGS, f'-I{jax.ffi.include_dir()}', f'-I{_CSRC}',
+         *map(str, _SOURCES), '-o', str(tmp), '-lmvec', '-lm']
   proc = subprocess.run(cmd, capture_output=True, text=True)
   if proc.returncode:
     tmp.unlink(missing_ok=True)
@@ -252,12 +256,56 @@ def _matmul_bwd(res, dy):
 block_sparse_matmul.defvjp(_matmul_fwd, _matmul_bwd)
 
 
+def sample_frames(xin_FxBxU, a_FxBxK, u_FxPxBx2, w_in_NxG, w_c, kept, carry,
+                  temperature, valid):
+  """A chunk of frames' sampling steps in one call (csrc/sample.cc).
+
+  Args:
+    xin_FxBxU: float32 frame input terms without LPC columns (U = G, or
+      2G: value and slope of the linear upsampling).
+    a_FxBxK: int32 fixed-point LPC coefficients (`lpc.fixed_point`; K = 0
+      without LPC).
+    u_FxPxBx2: float32 uniforms of the coarse and fine draws of each step.
+    w_in_NxG: float32 I_prev's two rows, then I_lpc's two with LPC.
+    w_c: float32 I_c [1, 3 H2].
+    kept: {'R', 'O1'..'O4': `kept_blocks`} and 'b_O1'..'b_O4'.
+    carry: (h [B, H], prev c [B], prev f [B], LPC history [B, K]), as
+      `sampling.initial_carry`.
+    temperature: float32 scalar.
+    valid: int32 scalar: frames that are sampled (the rest are padding:
+      zeros out, carry untouched).
+
+  Returns:
+    audio int16 [F, P, B], ln P float32 [F, P, B], the carry after.
+  """
+  _require()
+  f, p, b, _ = u_FxPxBx2.shape
+  h, pc, pf, hist = carry
+  mats = []
+  for name in ('O1', 'O2', 'O3', 'O4'):
+    mats += [*kept[name], kept['b_' + name].astype(jnp.float32)]
+  out = (jax.ShapeDtypeStruct((f, p, b), jnp.int16),
+         jax.ShapeDtypeStruct((f, p, b), jnp.float32),
+         jax.ShapeDtypeStruct(h.shape, jnp.float32),
+         jax.ShapeDtypeStruct(pc.shape, jnp.int32),
+         jax.ShapeDtypeStruct(pf.shape, jnp.int32),
+         jax.ShapeDtypeStruct(hist.shape, jnp.int32))
+  audio, lp, *carry = jax.ffi.ffi_call('wavernn_sample', out)(
+      xin_FxBxU.astype(jnp.float32), a_FxBxK.astype(jnp.int32),
+      u_FxPxBx2.astype(jnp.float32), w_in_NxG.astype(jnp.float32),
+      w_c.astype(jnp.float32), *kept['R'], *mats, h.astype(jnp.float32),
+      pc.astype(jnp.int32), pf.astype(jnp.int32), hist.astype(jnp.int32),
+      jnp.asarray(temperature, jnp.float32), jnp.asarray(valid, jnp.int32))
+  return audio, lp, tuple(carry)
+
+
 def kept_blocks(r):
   """(vals [J, M, BH], idx [J, M]) of R for `gru_sequence`.
 
-  R is a `sparse_sampling.BlockSparse` (its kept blocks; BW > 1 blocks are
-  split into BW columns) or a dense [H, 3H] array (every column kept, in
-  block-rows of 16 outputs, or fewer where 3H is not a multiple of 16).
+  R (or a head O1..O4) is a `sparse_sampling.BlockSparse` (its kept blocks;
+  BW > 1 blocks are split into BW columns) or a dense [I, O] array (every
+  column kept, in block-rows of 16 outputs, or fewer where O is not a
+  multiple of 16).
   Differentiable in the values either way.
   """
   if isinstance(r, jax.Array) or hasattr(r, 'ndim'):

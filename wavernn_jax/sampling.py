@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from wavernn_jax import cpu_kernels
 from wavernn_jax import errors
 from wavernn_jax import lpc
 from wavernn_jax import model
@@ -122,13 +123,85 @@ def sample(w: model.Weights, xin_BxFxG, key, temperature, hop: int,
   return to_bt(audio), to_bt(lp), carry
 
 
+def fused_unsupported(w: model.Weights) -> str | None:
+  """Why the fused CPU sampler cannot run these weights; None if it can.
+
+  It covers the dense-order cell with scalar byte inputs (the flagship's
+  `model.embed_inputs=False`), with or without LPC, and float32 or
+  block-sparse (`sparse_sampling.BlockSparse`) R and heads.
+  """
+  if 'I_prev' not in w:
+    return 'embedded byte inputs (model.embed_inputs=True)'
+  for name in ('R', 'O1', 'O2', 'O3', 'O4'):
+    if not hasattr(w[name], 'idx') and w[name].dtype != jnp.float32:
+      return f'{name} in {w[name].dtype} (model.matmul_dtype)'
+  return None
+
+
+def pick_fused(w: model.Weights, kernel: str) -> bool:
+  """Whether `model.kernel` = kernel samples these weights on the fused CPU
+  sampler: 'auto' where the kernels are built and it covers them, 'fused'
+  the same (weights it does not cover fall back to XLA, with one log line),
+  'xla' never."""
+  if not cpu_kernels.use_fused(kernel):
+    return False
+  why = fused_unsupported(w)
+  if why is not None:
+    _xla_sampler_once(why)
+  return why is None
+
+
+@functools.cache
+def _xla_sampler_once(why: str):
+  from absl import logging  # pylint: disable=g-import-not-at-top
+  logging.info('The fused CPU sampler does not cover %s; the XLA sampler '
+               'runs.', why)
+
+
+@functools.partial(jax.jit, static_argnames=('hop',))
+def sample_fused(w: model.Weights, xin_BxFxG, key, temperature, hop: int,
+                 carry=None, first_frame=0, valid_frames=None):
+  """`sample` on the fused CPU kernel (`cpu_kernels.sample_frames`): the
+  same signature, the same uniforms, the same cell; a chunk's steps in one
+  call. Weights: those `fused_unsupported` accepts.
+
+  Float order differs from the XLA sampler's (sums, tanh, exp), so a draw
+  whose uniform falls within rounding of a CDF step may differ, and the
+  sample paths part from there; tests bound how often.
+  """
+  b, f, _ = xin_BxFxG.shape
+  xin_BxFxU, a_BxFxK = model.split_lpc(w, xin_BxFxG)
+  if carry is None:
+    order = 0 if a_BxFxK is None else a_BxFxK.shape[-1]
+    carry = initial_carry(b, w['R'].shape[0], order)
+  if a_BxFxK is None:
+    a_q = jnp.zeros((b, f, 0), jnp.int32)
+    w_in = w['I_prev']
+  else:
+    a_q = lpc.fixed_point(a_BxFxK)
+    w_in = jnp.concatenate([w['I_prev'], w['I_lpc']], axis=0)
+  frames = first_frame + jnp.arange(f)
+  u_FxPxBx2 = jax.vmap(lambda i: jax.random.uniform(
+      jax.random.fold_in(key, i), (hop, b, 2)))(frames)
+  kept = {n: cpu_kernels.kept_blocks(w[n]) for n in
+          ('R', 'O1', 'O2', 'O3', 'O4')}
+  kept.update({n: w[n] for n in ('b_O1', 'b_O2', 'b_O3', 'b_O4')})
+  valid = f if valid_frames is None else valid_frames
+  audio, lp, carry = cpu_kernels.sample_frames(
+      jnp.swapaxes(xin_BxFxU, 0, 1), jnp.swapaxes(a_q, 0, 1), u_FxPxBx2,
+      w_in, w['I_c'], kept, carry, temperature, valid)
+  to_bt = lambda x: x.reshape(f * hop, b).T
+  return to_bt(audio), to_bt(lp), carry
+
+
 def sample_chunks(w: model.Weights, xin_BxFxG, key, temperature, hop: int,
                   chunk: int, carry=None, first_frame: int = 0,
-                  frames: int | None = None, progress=None):
+                  frames: int | None = None, progress=None,
+                  fused: bool = False):
   """`sample` over fixed-shape chunks of `chunk` frames: one compile for
   any length (per batch size). xin holds whole chunks (F a multiple of
   `chunk`); only its first `frames` frames (default all) advance the carry
-  and are returned.
+  and are returned. `fused`: `sample_fused` (see `pick_fused`).
 
   Returns:
     audio int16 [B, frames * hop] and ln P float32 (numpy), and the carry.
@@ -141,9 +214,10 @@ def sample_chunks(w: model.Weights, xin_BxFxG, key, temperature, hop: int,
   if carry is None:
     carry = initial_carry(b, w['R'].shape[0], split_order(w, xin_BxFxG))
   audio, lp = [], []
+  sampler = sample_fused if fused else sample
   for start in range(0, frames, chunk):
     valid = jnp.int32(min(chunk, frames - start))
-    a, l, carry = sample(w, xin_BxFxG[:, start:start + chunk], key,
+    a, l, carry = sampler(w, xin_BxFxG[:, start:start + chunk], key,
                          temperature, hop, carry, jnp.int32(first_frame + start),
                          valid)
     audio.append(np.asarray(a))

@@ -61,6 +61,7 @@ def stream(voc, chunks, seed: int = 0, temperature: float = 1.0):
   w = sparse_sampling.sampler_weights(
       vocoder_lib._weights(voc.net, voc.params), voc.pruned_specs(),
       voc.sparse_kernel, voc.sparse_dtype)
+  fused = sampling.pick_fused(w, cfg.kernel)
   key, temp = jax.random.key(seed), jnp.float32(temperature)
   carry = sampling.initial_carry(1, cfg.hidden, cfg.lpc_order)
   alpha = float(cfg.emphasis)
@@ -77,7 +78,7 @@ def stream(voc, chunks, seed: int = 0, temperature: float = 1.0):
     whole = -(-(upto - emitted) // chunk) * chunk
     audio, _, carry = sampling.sample_chunks(
         w, xin[:, :whole], key, temp, hop, chunk, carry, emitted,
-        upto - emitted)
+        upto - emitted, fused=fused)
     if cfg.mulaw:
       audio = np.asarray(quantization.mulaw_decode(audio))
     if alpha:

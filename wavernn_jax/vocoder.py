@@ -432,7 +432,8 @@ class Vocoder:
     # Draws depend on the frame index only: chunking never changes them.
     audio, lp, _ = sampling.sample_chunks(
         w, xin_BxFxG, jax.random.key(seed), jnp.float32(temperature),
-        self.hop_length, chunk, frames=frames, progress=progress)
+        self.hop_length, chunk, frames=frames, progress=progress,
+        fused=sampling.pick_fused(w, self.model_config.kernel))
     return audio, lp
 
   def _check_mel(self, mel, batch=None, frames=None):
