@@ -81,6 +81,11 @@ _TEMPERATURE = flags.DEFINE_float(
 flags.register_validator('temperature', lambda t: t > 0, 'must be > 0')
 # Multi-process runs (see wavernn_jax/distributed.py); unset: one process,
 # or whatever $JAX_COORDINATOR_ADDRESS etc. / a Slurm, MPI or TPU job say.
+_KERNEL = flags.DEFINE_enum(
+    'kernel', None, ['auto', 'xla', 'fused'],
+    'evaluate/vocode: model.kernel for this run (default: the run\'s '
+    'config, auto): xla runs the lax.scan sampler and scorer, fused the '
+    'fused CPU kernels (wavernn_jax/cpu_kernels.py).')
 _COMPILE_CACHE = flags.DEFINE_string(
     'compile_cache', None, 'folder of JAX\'s persistent compilation cache '
     '(default: $WAVERNN_JAX_COMPILE_CACHE, else ~/.cache/wavernn_jax/xla; '
@@ -116,7 +121,8 @@ def _parse_flags(argv: list[str]) -> list[str]:
 
 def _vocode_split(workdir: str) -> list[dict]:
   """Copy-synthesis of the first --num utterances of --split."""
-  voc = vocoder.Vocoder.restore(workdir, average=_AVERAGE.value)
+  voc = vocoder.Vocoder.restore(workdir, average=_AVERAGE.value,
+                                kernel=_KERNEL.value)
   source = evaluate.input_pipeline.load_split(voc.config, _SPLIT.value)
   out_dir = _OUTPUT.value or os.path.join(workdir, 'vocoded')
   os.makedirs(out_dir, exist_ok=True)
@@ -195,14 +201,15 @@ def run(argv):
     result = evaluate.evaluate(workdir, _WAV_DIR.value, _SPLIT.value,
                                quality_utterances=_QUALITY.value,
                                average=_AVERAGE.value, seed=_SEED.value,
-                               dataset=_DATASET.value)
+                               dataset=_DATASET.value, kernel=_KERNEL.value)
   elif _INPUT.value or _MEL.value:
     if not _OUTPUT.value:
       flag = '--input' if _INPUT.value else '--mel'
       raise errors.UserError(
           f'--mode=vocode {flag}=... needs --output=out.wav.')
     stream_frames = _stream_frames()
-    voc = vocoder.Vocoder.restore(workdir, average=_AVERAGE.value)
+    voc = vocoder.Vocoder.restore(workdir, average=_AVERAGE.value,
+                                  kernel=_KERNEL.value)
     vocode_one = (evaluate.vocode_file if _INPUT.value else
                   evaluate.vocode_mel_file)
     result = vocode_one(

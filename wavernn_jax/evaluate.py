@@ -158,7 +158,8 @@ def _training_split(config, needed: bool):
 def evaluate(workdir: str, wav_dir: str | None = None, split: str = 'test',
              batch_size: int = 16, with_baseline: bool = True,
              quality_utterances: int = 0, average: bool = True,
-             seed: int = 0, dataset: str | None = None) -> dict:
+             seed: int = 0, dataset: str | None = None,
+             kernel: str | None = None) -> dict:
   """NLL of a workdir's latest checkpoint on a split or a folder of wavs.
 
   `dataset` scores another dataset's split than the run's own (e.g.
@@ -176,7 +177,7 @@ def evaluate(workdir: str, wav_dir: str | None = None, split: str = 'test',
     the run kept one, train.ema_decay). Copy-synthesis vocodes utterance i
     with seed `seed` + i (`quality_seed`): other seeds, other draws.
   """
-  voc = vocoder_lib.Vocoder.restore(workdir, average=average)
+  voc = vocoder_lib.Vocoder.restore(workdir, average=average, kernel=kernel)
   data_config = voc.config
   if dataset:
     data_config = ml_collections.ConfigDict(voc.config.to_dict())

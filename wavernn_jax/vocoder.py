@@ -168,14 +168,17 @@ class Vocoder:
     return cls(config, init_params(config, jax.random.key(seed)))
 
   @classmethod
-  def restore(cls, workdir, step: int | None = None,
-              average: bool = True) -> 'Vocoder':
+  def restore(cls, workdir, step: int | None = None, average: bool = True,
+              kernel: str | None = None) -> 'Vocoder':
     """The vocoder of a training workdir's latest (or given) checkpoint.
 
     With `average`, the Polyak-averaged params where the run kept them
-    (train.ema_decay > 0); else the trained params.
+    (train.ema_decay > 0); else the trained params. `kernel` replaces the
+    run's model.kernel (auto | xla | fused: which sampler and scorer run).
     """
     config = ml_collections.ConfigDict(checkpoint.latest_config(workdir))
+    if kernel is not None:
+      config.model.kernel = kernel
     ckpt = checkpoint.Checkpointer(workdir)
     step = ckpt.latest_step() if step is None else step
     params = ckpt.restore_params(step, average)
@@ -363,7 +366,12 @@ class Vocoder:
     if fold and b != 1:
       raise InputError(f'fold=True takes one utterance, got a batch of {b}; '
                        'generate the others in their own calls.')
-    if self.config.get('variant') == 'subscale':  # One scan per utterance.
+    subscale = self.config.get('variant') == 'subscale'
+    if not fold and not subscale:  # Conditioning as the sampler reaches it.
+      terms = functools.partial(window_terms, self.net, self.params, mel,
+                                batch=b)
+      return self._sample(terms, seed, temperature, progress, frames)
+    if subscale:  # One scan per utterance.
       xin = _conditioning(self.net, b, frames, self.params, mel)
     else:
       xin = window_terms(self.net, self.params, mel, 0, frames, batch=b)
@@ -398,7 +406,12 @@ class Vocoder:
 
   def _sample(self, xin_BxFxG, seed, temperature, progress=None,
               frames=None):
-    """Samples every row; decoded from mu-law and de-emphasised as modelled."""
+    """Samples every row; decoded from mu-law and de-emphasised as modelled.
+
+    xin_BxFxG: the input terms, or a function (start, count) -> the terms
+    of frames [start, start + count) (`window_terms`), called a window of
+    COND_WINDOW_FRAMES at a time as the sampler reaches it.
+    """
     audio, lp = self._sample_rows(xin_BxFxG, seed, temperature, progress,
                                   frames)
     if self.model_config.mulaw:
@@ -412,11 +425,14 @@ class Vocoder:
                    frames=None):
     """Samples the first `frames` frames of xin (default all) in chunks of
     GENERATE_CHUNK_FRAMES: one compiled sampler for any length."""
-    b, padded, _ = xin_BxFxG.shape
-    frames = padded if frames is None else frames
     w = sparse_sampling.sampler_weights(_weights(self.net, self.params),
                                        self.pruned_specs(), self.sparse_kernel,
                                        self.sparse_dtype)
+    if callable(xin_BxFxG):
+      return self._sample_windows(w, xin_BxFxG, frames, seed, temperature,
+                                  progress)
+    b, padded, _ = xin_BxFxG.shape
+    frames = padded if frames is None else frames
     if self.config.get('variant') == 'subscale':  # One scan per utterance.
       out = subscale_sampling.generate(self.net, self.params, w,
                                        xin_BxFxG[:, :frames], seed,
@@ -435,6 +451,27 @@ class Vocoder:
         self.hop_length, chunk, frames=frames, progress=progress,
         fused=sampling.pick_fused(w, self.model_config.kernel))
     return audio, lp
+
+  def _sample_windows(self, w, terms, frames, seed, temperature, progress):
+    """`sampling.sample_chunks` a conditioning window at a time: the first
+    samples wait for one window's terms, not the whole utterance's (the
+    draws are those of one call over all the terms: they depend on the
+    frame index only, and the state carries over)."""
+    chunk, window = GENERATE_CHUNK_FRAMES, COND_WINDOW_FRAMES
+    key, temp = jax.random.key(seed), jnp.float32(temperature)
+    fused = sampling.pick_fused(w, self.model_config.kernel)
+    carry, audio, lp = None, [], []
+    for start in range(0, frames, window):
+      count = min(window, frames - start)
+      xin = terms(start, count)
+      report = progress and (lambda done, _, s=start: progress(s + done,
+                                                                frames))
+      a, l, carry = sampling.sample_chunks(
+          w, xin[:, :-(-count // chunk) * chunk], key, temp, self.hop_length,
+          chunk, carry, start, count, report, fused)
+      audio.append(a)
+      lp.append(l)
+    return np.concatenate(audio, 1), np.concatenate(lp, 1)
 
   def _check_mel(self, mel, batch=None, frames=None):
     if not self.model_config.conditional:

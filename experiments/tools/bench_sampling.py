@@ -44,7 +44,13 @@ also the dense model with LPC from the mel in the loop, `model.lpc_order`).
 recorded; left1, session 6's; defaults). With --vocode_workdir the
 vocode command (`launch.py --mode=vocode`) runs end to end in a fresh
 process on a --vocode_seconds file cut from the test fixture, and its wall
-time, compile time and samples/s are a row too.
+time, compile time and samples/s are a row too, one per
+--sample_kernels (xla, fused: "sample_kernel" in each line); --path=vocode
+prints only those rows:
+
+  taskset -c 0 env PYTHONPATH=. python experiments/tools/bench_sampling.py \
+      --path=vocode --vocode_workdir=pretrained/sparse896_lpc_pitch \
+      --sample_kernels=xla,fused
 
   PYTHONPATH=. python experiments/tools/bench_sampling.py --path=generate \
       --hidden=896 --generate_seconds=6 --subscale_horizons=64 \
@@ -152,6 +158,10 @@ _SUB_CHANNELS = flags.DEFINE_list(
     'context-net channels per sub-tensor (none: the preset\'s, 32).')
 _VOCODE_WORKDIR = flags.DEFINE_string('vocode_workdir', None, 'generate: a '
                                       'model to time the vocode command with.')
+_SAMPLE_KERNELS = flags.DEFINE_list(
+    'sample_kernels', ['auto'], 'vocode: model.kernel of each row '
+    '(launch.py --kernel): xla (the lax.scan sampler), fused (the fused CPU '
+    'sampler), auto.')
 _VOCODE_SECONDS = flags.DEFINE_float('vocode_seconds', 10.0, 'generate: '
                                      'seconds of the file vocoded.')
 
@@ -463,7 +473,10 @@ def generate_rows(hidden: int) -> None:
 
 
 def vocode_only() -> None:
-  for r in vocode_rows(_VOCODE_WORKDIR.value, _VOCODE_SECONDS.value):
+  rows = [r for kernel in _SAMPLE_KERNELS.value
+          for r in vocode_rows(_VOCODE_WORKDIR.value, _VOCODE_SECONDS.value,
+                               kernel)]
+  for r in rows:
     print(json.dumps(dict(r, threads=_threads(), jax=jax.__version__,
                           device=jax.devices()[0].platform,
                           **timing.machine())), flush=True)
@@ -506,10 +519,11 @@ def feature_rows(hidden: int, z: float) -> None:
           flush=True)
 
 
-def vocode_rows(workdir: str, seconds: float) -> list[dict]:
-  """`launch.py --mode=vocode` end to end in fresh processes: twice with a
-  new compile cache (cold: it compiles; warm: it loads), then the marginal
-  rate once more with `--compile_cache=` (off)."""
+def vocode_rows(workdir: str, seconds: float,
+                kernel: str = 'auto') -> list[dict]:
+  """`launch.py --mode=vocode --kernel=KERNEL` end to end in fresh
+  processes, twice with a new compile cache (cold: it compiles; warm: it
+  loads)."""
   voc = vocoder_lib.Vocoder.restore(workdir)
   clip = audio_io.read_audio(os.path.join(
       os.path.dirname(__file__), '..', '..', 'tests', 'fixtures',
@@ -520,19 +534,20 @@ def vocode_rows(workdir: str, seconds: float) -> list[dict]:
   with tempfile.TemporaryDirectory() as tmp:
     src, out = os.path.join(tmp, 'in.wav'), os.path.join(tmp, 'out.wav')
     audio_io.write_wav(src, wave, voc.sample_rate)
-    cache = os.path.join(tmp, 'cache')
+    cache = os.path.join(tmp, f'cache_{kernel}')
     for name in ('cold', 'warm'):
       t0 = time.perf_counter()
       proc = subprocess.run(
           [sys.executable, os.path.join(os.path.dirname(__file__), '..', '..',
                                         'launch.py'), '--mode=vocode',
            f'--workdir={workdir}', f'--input={src}', f'--output={out}',
-           f'--compile_cache={cache}'],
+           f'--compile_cache={cache}', f'--kernel={kernel}'],
           capture_output=True, text=True, check=True)
       wall = time.perf_counter() - t0
       r = json.loads(proc.stdout.strip().splitlines()[-1])
       rows.append(dict(
-          path='vocode_command', compile_cache=name, workdir=workdir,
+          path='vocode_command', sample_kernel=kernel, compile_cache=name,
+          workdir=workdir,
           samples=r['samples'], audio_seconds=r['samples'] / voc.sample_rate,
           process_wall_s=round(wall, 2), generate_s=round(r['seconds'], 2),
           compile_s=round(r['compile_seconds'], 2),

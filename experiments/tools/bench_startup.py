@@ -6,10 +6,12 @@ first sample, phase by phase (issue 38).
 
 Runs the vocode command's own steps in this fresh process, timed from its
 start: the imports launch.py makes, the compile cache, `Vocoder.restore`,
-reading the file and its mel, the windowed conditioning, then the first
-sampler chunk (compiling or loading it included: its end is the first
-audio), then the rest of the file. Prints one JSON line. Run it twice with
-the same --compile_cache to see the warm-cache start.
+reading the file and its mel, then `Vocoder.generate` as the command calls
+it: to its first chunk of audio (the first conditioning window and the
+first sampler chunk, compiling or loading them included), then the rest of
+the file. seconds_to_first_audio bounds the time before the first sample
+from above. Prints one JSON line. Run it twice with the same
+--compile_cache to see the warm-cache start.
 """
 
 import time
@@ -27,6 +29,8 @@ from absl import flags
 _WORKDIR = flags.DEFINE_string('workdir', 'pretrained/sparse896_lpc_pitch',
                                'a trained model.')
 _INPUT = flags.DEFINE_string('input', None, 'a wav file.', required=True)
+_KERNEL = flags.DEFINE_enum('kernel', None, ['auto', 'xla', 'fused'],
+                            "model.kernel (default: the run's config).")
 _CACHE = flags.DEFINE_string('compile_cache', None,
                              'persistent compile cache folder (default: '
                              "launch.py's).")
@@ -42,8 +46,7 @@ def main(argv):
     phases[name] = round(now - mark[0], 3)
     mark[0] = now
 
-  import jax
-  import jax.numpy as jnp
+  import jax  # pylint: disable=unused-import
   from wavernn_jax import audio_io
   from wavernn_jax import compile_cache
   from wavernn_jax import cpu_kernels
@@ -57,42 +60,30 @@ def main(argv):
   cpu_kernels.tune_malloc()
   compile_cache.enable(_CACHE.value)
   lap('compile_cache_s')
-  voc = vocoder.Vocoder.restore(_WORKDIR.value)
+  voc = vocoder.Vocoder.restore(_WORKDIR.value, kernel=_KERNEL.value)
   lap('restore_s')
   audio = audio_io.read_audio(_INPUT.value, voc.sample_rate)
   t = len(audio) // voc.hop_length * voc.hop_length
   mel = voc.mel(audio[:t])
   frames = mel.shape[1]
   lap('read_and_mel_s')
-  xin = vocoder.window_terms(voc.net, voc.params, mel, 0, frames)
-  jax.block_until_ready(xin)
-  lap('conditioning_s')
-  w = sparse_sampling.sampler_weights(
-      vocoder._weights(voc.net, voc.params), voc.pruned_specs(),  # pylint: disable=protected-access
-      voc.sparse_kernel, voc.sparse_dtype)
-  chunk = vocoder.GENERATE_CHUNK_FRAMES
-  key, temp = jax.random.key(0), jnp.float32(1.0)
-  carry = sampling.initial_carry(1, voc.model_config.hidden,
-                                 voc.model_config.lpc_order)
+  first = []  # When the first chunk of audio is back (generate's progress).
   with timing.CompileTimer() as compiled:
-    a, _, carry = sampling.sample(w, xin[:, :chunk], key, temp,
-                                  voc.hop_length, carry, jnp.int32(0),
-                                  jnp.int32(min(chunk, frames)))
-    jax.block_until_ready(a)
-  lap('first_chunk_s')
-  before_first = round(time.perf_counter() - _T0 - phases['first_chunk_s'], 3)
-  first_audio = round(time.perf_counter() - _T0, 3)
-  whole = -(-frames // chunk) * chunk
-  if whole > chunk:
-    sampling.sample_chunks(w, xin[:, chunk:whole], key, temp, voc.hop_length,
-                           chunk, carry, chunk, frames - chunk)
+    voc.generate(mel, seed=0, progress=lambda done, total: first.append(
+        time.perf_counter()) if not first else None)
+  phases['to_first_audio_s'] = round(first[0] - mark[0], 3)
+  mark[0] = first[0]
   lap('rest_s')
+  fused = sampling.pick_fused(
+      sparse_sampling.sampler_weights(
+          vocoder._weights(voc.net, voc.params), voc.pruned_specs(),  # pylint: disable=protected-access
+          voc.sparse_kernel, voc.sparse_dtype), voc.model_config.kernel)
   print(json.dumps(dict(
       what='vocode_startup', workdir=_WORKDIR.value, input=_INPUT.value,
+      sample_kernel='fused' if fused else 'xla',
       samples=int(t), audio_seconds=t / voc.sample_rate, **phases,
-      first_chunk_compile_s=round(compiled.seconds, 3),
-      seconds_before_sampling=before_first,
-      seconds_to_first_audio=first_audio,
+      generate_compile_s=round(compiled.seconds, 3),
+      seconds_to_first_audio=round(first[0] - _T0, 3),
       process_s=round(time.perf_counter() - _T0, 3),
       cache=compile_cache.stats(), **timing.machine())))
   sys.stdout.flush()
