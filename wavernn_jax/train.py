@@ -36,6 +36,7 @@ from wavernn_jax import quantization
 from wavernn_jax import sparse_training
 from wavernn_jax import sparsity
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax import workdir_lock
 
 LN2 = math.log(2.0)
 
@@ -309,8 +310,17 @@ def warm_start_params(params, source):
 
 
 def train_and_evaluate(config, workdir: str) -> dict:
-  """Trains (resuming if possible) and returns the last eval metrics."""
+  """Trains (resuming if possible) and returns the last eval metrics.
+
+  The run holds the workdir while it lives (`workdir_lock`): a second
+  writer is refused in one line (`WorkdirBusyError`).
+  """
   config_checks.validate(config)
+  with workdir_lock.hold(workdir, primary=jax.process_index() == 0):
+    return _train_and_evaluate(config, workdir)
+
+
+def _train_and_evaluate(config, workdir: str) -> dict:
   os.makedirs(workdir, exist_ok=True)
   net = vocoder_lib.make_net(config)  # WaveRNN, or SubscaleWaveRNN.
   mel_cfg = vocoder_lib.mel_config(config)
