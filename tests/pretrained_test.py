@@ -1,6 +1,6 @@
-"""The five shipped models are there; each restores and scores its card's NLL.
+"""The six shipped models are there; each restores and scores its card's NLL.
 
-Earlier models live in the git tag archive/2026-12-02
+Earlier models live in git history at commit 79b7d93
 (docs/PRETRAINED_HISTORY.md).
 """
 

@@ -76,7 +76,7 @@ step on this code path (docs/RESULTS.md "Sampling speed").
 
 The H = 384 lineage behind pretrained/dense384_lpc_pitch_v2 (dense384,
 dense384_lpc, dense384_lpc_pitch and its batch arms) is concluded: its
-checkpoints are in the tag archive/2026-12-02 and its commands in
+checkpoints are at commit 79b7d93 (the archive) and its commands in
 docs/PRETRAINED_HISTORY.md.
 """
 
