@@ -3,10 +3,16 @@
 import os
 import shutil
 
+import ml_collections
+import numpy as np
+import pytest
+
 from tests import fake_corpus
 from tests import tiny_training
 from wavernn_jax import evaluate
+from wavernn_jax import input_pipeline
 from wavernn_jax import train
+from wavernn_jax import vocoder as vocoder_lib
 
 
 def test_wav_dir_scores_without_the_training_corpus(tmp_path):
@@ -43,6 +49,17 @@ def test_dataset_scores_another_corpus_with_its_own_baseline(
   ru = evaluate.evaluate(workdir, split='test', dataset='asterisk_voices/ru')
   assert ru['dataset'] == 'asterisk_voices/ru' and own['dataset'] == 'wav_folder'
   assert ru['num_utterances'] == 1 and ru['num_samples'] == 8000  # speech30
+  # The other corpus's own utterance and reference: its NLL is the model's
+  # log_prob of that utterance, and its LPC reference is not the run's.
+  voc = vocoder_lib.Vocoder.restore(workdir)
+  data_config = ml_collections.ConfigDict(voc.config.to_dict())
+  data_config.data.update(name='asterisk_voices/ru', manual_dir='')
+  utterance = np.asarray(
+      input_pipeline.load_split(data_config, 'test')[0]['audio'])
+  assert len(utterance) == 8000
+  direct = evaluate.nll_bits_per_sample(voc, [utterance])
+  assert ru['nll_bits_per_sample'] == pytest.approx(
+      direct['nll_bits_per_sample'], abs=1e-4)
   assert ru['nll_bits_per_sample'] != own['nll_bits_per_sample']
   assert ru['lpc_bits_per_sample'] != own['lpc_bits_per_sample']
   del corpus

@@ -47,7 +47,9 @@ def test_shipped_model_matches_its_card(name):
   clip = audio_io.read_audio(os.path.join(ROOT, card['clip']),
                              voc.sample_rate)
   nll = evaluate.nll_bits_per_sample(voc, [clip])['nll_bits_per_sample']
-  assert abs(nll - card['clip_nll_bits_per_sample']) < 0.05
+  # Float order differs across machines by ~1e-4 bit (measured: at most
+  # 1.1e-4 over the six on an AVX2 core); RESULTS argues over 0.02.
+  assert abs(nll - card['clip_nll_bits_per_sample']) < 2e-3
   assert nll < 12.0  # trained: far below the 16 bits of a uniform model.
   size = sum(os.path.getsize(os.path.join(d, f))
              for d, _, files in os.walk(os.path.dirname(card_path))

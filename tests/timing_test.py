@@ -1,5 +1,8 @@
 """CompileTimer counts the compiling of the code run in its block, only."""
 
+import os
+import subprocess
+import sys
 import threading
 
 import jax
@@ -38,5 +41,12 @@ def test_machine_names_the_cpu_and_its_vector_flags(tmp_path):
   m = timing.machine(str(info))
   assert m['cpu'] == 'AMD EPYC'
   assert m['cpu_flags'] == ['avx2', 'fma', 'avx512f', 'avx512_bf16']
-  assert m['cores'] >= 1
+  # The cores this process may run on: one when pinned to one.
+  pinned = subprocess.run(
+      [sys.executable, '-c', 'import os; os.sched_setaffinity(0, '
+       '{min(os.sched_getaffinity(0))}); from wavernn_jax import timing; '
+       'print(timing.machine()["cores"])'], capture_output=True, text=True,
+      check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+  assert pinned.stdout.strip() == '1'
+  assert m['cores'] == len(os.sched_getaffinity(0))
   assert timing.machine(str(tmp_path / 'absent'))['cpu_flags'] == []

@@ -126,6 +126,8 @@ def assert_same_training(reference: str, other: str, rtol: float = 1e-5):
                              [r['loss'] for r in ref], rtol=rtol)
   a = checkpoint.Checkpointer(reference).restore_params()
   b = checkpoint.Checkpointer(other).restore_params()
+  assert (jax.tree_util.tree_structure(a) ==
+          jax.tree_util.tree_structure(b))  # The same parameters, by name.
   for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)):
     np.testing.assert_allclose(np.asarray(y), np.asarray(x), rtol=rtol,
                                atol=1e-6)

@@ -129,11 +129,30 @@ def test_a_shorter_input_gives_the_same_first_samples(voc):
   np.testing.assert_array_equal(short[:, :keep], full[:, :keep])
 
 
-def test_folded_generation_shape(voc):
-  mel = _mel(voc, frames=40)
-  audio, lp = voc.generate(mel, fold=True, target_frames=10, overlap_frames=2)
-  assert audio.shape == (1, 40 * 64) and lp.shape == audio.shape
-  assert np.isfinite(lp).all()
+def test_folded_generation_is_its_segments_cross_faded(voc):
+  """fold=True samples the overlapping segments of `sampling.fold` as one
+  batch and cross-fades them: each segment's core (outside the overlaps)
+  is that segment's row exactly, and the whole is `sampling.unfold` of the
+  rows."""
+  frames, target, overlap, hop = 40, 10, 2, voc.hop_length
+  mel = _mel(voc, frames=frames)
+  audio, lp = voc.generate(mel, fold=True, target_frames=target,
+                           overlap_frames=overlap, seed=4)
+  assert audio.shape == (1, frames * hop) and lp.shape == audio.shape
+  assert np.isfinite(lp).all() and len(np.unique(audio)) > 20
+  xin = vocoder_lib.window_terms(voc.net, voc.params, mel, 0, frames)
+  segs = sampling.fold(xin[:, :frames], target, overlap)
+  rows, _ = voc._sample(segs, 4, 1.0)  # [K, (target + 2 overlap) hop].
+  assert rows.shape == (4, (target + 2 * overlap) * hop)
+  want = sampling.unfold(rows.astype(np.float32), target, overlap, hop, frames)
+  np.testing.assert_array_equal(
+      audio, np.clip(np.round(want), -32768, 32767).astype(np.int16))
+  for k in range(4):  # Cores: between this segment's two overlaps.
+    lo, hi = k * target + overlap, (k + 1) * target - overlap
+    core = slice(max(lo, 0) * hop, min(hi, frames) * hop)
+    row = slice((max(lo, 0) - k * target + overlap) * hop,
+                (min(hi, frames) - k * target + overlap) * hop)
+    np.testing.assert_array_equal(audio[0, core], rows[k, row])
 
 
 @pytest.mark.parametrize('frames, target, overlap', [
