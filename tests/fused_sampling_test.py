@@ -55,7 +55,7 @@ def _mel(voc, frames=FRAMES, seed=0):
 
 
 def _sample(voc, mel, fused, chunk=4, frames=FRAMES, seed=7, temperature=1.0):
-  w = sparse_sampling.sampler_weights(vocoder_lib._weights(voc.net, voc.params),
+  w = sparse_sampling.sampler_weights(voc.weights(),
                                       voc.pruned_specs())
   xin = vocoder_lib.window_terms(voc.net, voc.params, mel, 0, frames,
                                  batch=mel.shape[0])
@@ -128,11 +128,11 @@ def test_temperature_sharpens_the_draws():
 
 def test_which_weights_the_fused_sampler_takes():
   dense = _vocoder(False, embed_inputs=False)
-  w = vocoder_lib._weights(dense.net, dense.params)
+  w = dense.weights()
   assert sampling.pick_fused(w, 'auto') and sampling.pick_fused(w, 'fused')
   assert not sampling.pick_fused(w, 'xla')
   embedded = _vocoder(False, embed_inputs=True)
-  w = vocoder_lib._weights(embedded.net, embedded.params)
+  w = embedded.weights()
   assert 'embedded' in sampling.fused_unsupported(w)
   assert not sampling.pick_fused(w, 'fused')  # Falls back to XLA.
   bf16 = {**w, 'I_prev': 0, 'R': w['R'].astype(jnp.bfloat16)}

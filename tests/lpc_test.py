@@ -185,8 +185,8 @@ def test_generate_agrees_with_log_prob_through_a_real_filter(upsample):
   voc = _lpc_vocoder(upsample=upsample)
   wave = _resonant(voc.hop_length * 8, seed=4, batch=2)
   mel = voc.mel(wave)
-  xin = vocoder_lib._conditioning(voc.net, 2, 8, voc.params, mel)
-  _, a = model_lib.split_lpc(vocoder_lib._weights(voc.net, voc.params), xin)
+  xin = voc.conditioning(mel)
+  _, a = model_lib.split_lpc(voc.weights(), xin)
   assert a.shape == (2, 8, 16) and float(jnp.abs(a).max()) > 0.5
   audio, lp = voc.generate(mel, seed=5)
   assert audio.dtype == np.int16

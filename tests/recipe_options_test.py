@@ -130,7 +130,7 @@ def test_options_change_the_model():
 
 def test_embeddings_start_as_the_scalar_inputs():
   voc = _vocoder({'model.embed_inputs': True}, scale=1.0)
-  w = vocoder_lib._weights(voc.net, voc.params)
+  w = voc.weights()
   e = np.asarray(w['E_prev'])  # [2, 256, G]: scale(byte) * a row vector.
   row = e[:, 255] / quantization.scale(jnp.int32(255))
   expected = np.asarray(quantization.scale(jnp.arange(256)))[None, :, None]
@@ -141,7 +141,7 @@ def test_embeddings_start_as_the_scalar_inputs():
 
 def test_bfloat16_products_keep_float32_master_weights():
   voc = _vocoder({'model.matmul_dtype': 'bfloat16'}, scale=1.0)
-  w = vocoder_lib._weights(voc.net, voc.params)
+  w = voc.weights()
   assert w['R'].dtype == jnp.bfloat16 and w['O4'].dtype == jnp.bfloat16
   assert voc.params['params']['R'].dtype == jnp.float32
   assert w['b_I'].dtype == jnp.float32
@@ -150,9 +150,8 @@ def test_bfloat16_products_keep_float32_master_weights():
 def test_linear_upsampling_is_continuous_and_hits_the_frames():
   voc = _vocoder({'model.upsample': 'linear'}, scale=1.0)
   mel = _mel(voc, batch=1)
-  xin = np.asarray(vocoder_lib._conditioning(voc.net, 1, FRAMES, voc.params,
-                                             mel))[0]  # [F, 2G]
-  w = vocoder_lib._weights(voc.net, voc.params)
+  xin = np.asarray(voc.conditioning(mel))[0]  # [F, 2G]
+  w = voc.weights()
   g = w['b_I'].shape[0]
   per_sample = np.concatenate([np.asarray(model_lib.frame_inputs(
       w, xin[f][None], voc.hop_length))[:, 0] for f in range(FRAMES)])

@@ -62,7 +62,7 @@ def voc():
 
 
 def test_sparse_sampler_equals_dense_sampler_on_same_weights(voc):
-  w = vocoder_lib._weights(voc.net, voc.params)  # pylint: disable=protected-access
+  w = voc.weights()
   sw = sparse_sampling.sampler_weights(w, voc.pruned_specs(), mode=True)
   assert all(isinstance(sw[k], sparse_sampling.BlockSparse)
              for k in ('R', 'O1', 'O2', 'O3', 'O4'))
@@ -103,14 +103,14 @@ def _is_sparse(w) -> bool:
 
 
 def test_generate_picks_the_kernel_by_density(voc, monkeypatch):
-  w = vocoder_lib._weights(voc.net, voc.params)  # pylint: disable=protected-access
+  w = voc.weights()
   auto = sparse_sampling.sampler_weights(w, voc.pruned_specs())
   # R is 25% dense (below the threshold); O3/O4 at 50% stay dense.
   assert isinstance(auto['R'], sparse_sampling.BlockSparse)
   assert not isinstance(auto['O3'], sparse_sampling.BlockSparse)
   dense = vocoder_lib.Vocoder.from_config(voc.config)
   assert not _is_sparse(sparse_sampling.sampler_weights(
-      vocoder_lib._weights(dense.net, dense.params), ()))  # pylint: disable=protected-access
+      dense.weights(), ()))
   seen = []
   for name in ('sample', 'sample_fused'):  # XLA or the fused CPU sampler.
     real = getattr(sampling, name)

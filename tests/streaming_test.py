@@ -90,12 +90,10 @@ def test_lookahead_is_the_measured_receptive_field():
   j + radius and no others."""
   voc = _vocoder(upsample='linear', cond_layers=2, cond_kernel=5)
   mel = _mel(voc, frames=30)
-  base = np.asarray(vocoder_lib._conditioning(voc.net, 1, 30, voc.params,
-                                              mel[None]))
+  base = np.asarray(voc.conditioning(mel[None]))
   moved = mel.copy()
   moved[15] += 1.0
-  diff = np.asarray(vocoder_lib._conditioning(voc.net, 1, 30, voc.params,
-                                              moved[None])) - base
+  diff = np.asarray(voc.conditioning(moved[None])) - base
   changed = np.flatnonzero(np.abs(diff[0]).max(-1) > 0)
   look = streaming.lookahead_frames(voc.model_config)
   radius = streaming.radius_frames(voc.model_config)

@@ -51,7 +51,7 @@ def test_pruned_models_really_have_the_budgeted_non_zeros():
     if c.sparsity.enabled:
       specs = sparsity.specs_from_config(c)
       params, _ = sparsity.prune_params(params, specs)
-    w = jax.device_get(vocoder_lib._weights(voc.net, params))
+    w = jax.device_get(voc.net.apply(params, method='weights'))
     # Biases start at zero but are never pruned: count them whole.
     n = sum(x.size if k.startswith('b_') else int(np.count_nonzero(x))
             for k, x in w.items())
@@ -176,7 +176,7 @@ def test_prune_outputs_pairs_differ_only_in_the_pruned_matrices():
     voc = vocoder_lib.Vocoder.from_config(c)
     params, _ = sparsity.prune_params(voc.params,
                                       sparsity.specs_from_config(c))
-    w = jax.device_get(vocoder_lib._weights(voc.net, params))
+    w = jax.device_get(voc.net.apply(params, method='weights'))
     zeros = {k: 1 - np.count_nonzero(w[k]) / w[k].size for k in ('O1', 'O3')}
     heads = 'O1' in p['overrides']['sparsity.matrices']
     for k, z in zeros.items():  # O pruned to the target, or untouched.

@@ -11,6 +11,7 @@ from wavernn_jax import quantization
 from wavernn_jax import sampling
 from wavernn_jax import sparse_sampling
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax import windows
 
 FRAMES = 6
 
@@ -60,8 +61,8 @@ def check_against_numpy_reference(voc, mel, seed: int = 5):
   """`generate` draws what the NumPy step loop draws from the same uniforms."""
   frames = mel.shape[1]
   audio, _ = voc.generate(mel, seed=seed)
-  w = vocoder_lib._weights(voc.net, voc.params)
-  xin = vocoder_lib._conditioning(voc.net, 1, frames, voc.params, mel)
+  w = voc.weights()
+  xin = voc.conditioning(mel)
   key = jax.random.key(seed)
   uniforms = np.stack([jax.random.uniform(jax.random.fold_in(key, k),
                                           (voc.hop_length, 1, 2))
@@ -88,15 +89,19 @@ def test_generate_is_deterministic_per_seed(voc):
 
 def test_any_length_compiles_the_sampler_and_the_conditioning_once(voc):
   """Issue 38: fixed-shape chunks, the last padded; no length compiles."""
+  programs = (sampling.sample, sampling.sample_fused,
+              windows._window_conditioning)
   voc.generate(_mel(voc, frames=5))  # The first call compiles both ...
-  sizes = (sampling.sample._cache_size(),
-           vocoder_lib._window_conditioning._cache_size())
+  sizes = [p._cache_size() for p in programs]
+  # ... the conditioning and the sampler model.kernel picks (auto: fused
+  # where built, for this scalar-input cell).
+  fused = sampling.pick_fused(voc.sampler_weights(), voc.model_config.kernel)
+  assert sizes[1 if fused else 0] >= 1 and sizes[2] >= 1
   n, c = vocoder_lib.GENERATE_CHUNK_FRAMES, vocoder_lib.COND_WINDOW_FRAMES
   for frames in (3, n - 1, n, n + 1, c + 3, 2 * c + n + 7, 4, 41, 90):
     audio, lp = voc.generate(_mel(voc, frames=frames))
     assert audio.shape == lp.shape == (1, frames * voc.hop_length)
-  assert (sampling.sample._cache_size(),
-          vocoder_lib._window_conditioning._cache_size()) == sizes
+  assert [p._cache_size() for p in programs] == sizes
 
 
 def test_chunked_generate_equals_one_unchunked_scan(voc):
@@ -105,10 +110,8 @@ def test_chunked_generate_equals_one_unchunked_scan(voc):
   frames = vocoder_lib.COND_WINDOW_FRAMES + 21  # Two windows, 6 chunks.
   mel = _mel(voc, frames=frames, seed=4)
   audio, lp = voc.generate(mel, seed=5)
-  xin = vocoder_lib._conditioning(voc.net, 1, frames, voc.params, mel)
-  w = sparse_sampling.sampler_weights(
-      vocoder_lib._weights(voc.net, voc.params), voc.pruned_specs(),
-      voc.sparse_kernel, voc.sparse_dtype)
+  xin = voc.conditioning(mel)
+  w = voc.sampler_weights()
   ref, ref_lp, _ = sampling.sample(w, xin, jax.random.key(5),
                                    jnp.float32(1.0), voc.hop_length)
   ref = np.asarray(quantization.deemphasise(

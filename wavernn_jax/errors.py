@@ -12,3 +12,7 @@ base of their own.
 
 class UserError(ValueError):
   """Something the user gave (a config value, a file, an argument) is wrong."""
+
+
+class InputError(UserError):
+  """Audio or mel given to the vocoder has the wrong shape, dtype or values."""

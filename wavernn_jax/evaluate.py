@@ -256,7 +256,7 @@ def vocode_mel(voc: vocoder_lib.Vocoder, mel_FxM, output_path: str, *,
   over to the first audio back (compiling included on a first call). The
   audio equals the whole-mel call's with the same seed.
   """
-  mel = voc._check_mel(mel_FxM)  # pylint: disable=protected-access
+  mel = voc.check_mel(mel_FxM)
   if mel is None or mel.shape[0] != 1:
     raise vocoder_lib.InputError(f'{label}: give one utterance\'s mel, '
                                  '[frames, n_mels].')

@@ -16,7 +16,7 @@ concatenated stream is `generate`'s output bit for bit, whatever the
 chunking (`tests/streaming_test.py`).
 
 Compiles: the conditioning runs on fixed-shape windows and the frames are
-sampled in fixed-shape chunks, as `generate` does (`vocoder.window_terms`,
+sampled in fixed-shape chunks, as `generate` does (`windows.window_terms`,
 `sampling.sample_chunks`), so a stream of any chunking reuses the same two
 programs as `generate`.
 """
@@ -25,9 +25,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from wavernn_jax import errors
 from wavernn_jax import quantization
 from wavernn_jax import sampling
-from wavernn_jax import sparse_sampling
+from wavernn_jax import windows
 
 def radius_frames(model_config) -> int:
   """Mel frames on each side that one frame's conditioning reads."""
@@ -44,23 +45,19 @@ def stream(voc, chunks, seed: int = 0, temperature: float = 1.0):
 
   See the module docstring; `Vocoder.stream` is the user's entry point.
   """
-  # pylint: disable=g-import-not-at-top,protected-access
-  from wavernn_jax import vocoder as vocoder_lib
   cfg = voc.model_config
   if voc.config.get('variant') == 'subscale':
-    raise vocoder_lib.InputError(
+    raise errors.InputError(
         'stream() runs the dense or sparse WaveRNN; a Subscale model samples '
         'a whole utterance at once: use generate().')
   if not cfg.conditional:
-    raise vocoder_lib.InputError(
+    raise errors.InputError(
         'stream() needs a conditional model (mel frames in); an '
         'unconditional one generates with generate(num_samples=...).')
   if not temperature > 0:
-    raise vocoder_lib.InputError(f'temperature={temperature} must be > 0.')
+    raise errors.InputError(f'temperature={temperature} must be > 0.')
   hop, radius, look = voc.hop_length, radius_frames(cfg), lookahead_frames(cfg)
-  w = sparse_sampling.sampler_weights(
-      vocoder_lib._weights(voc.net, voc.params), voc.pruned_specs(),
-      voc.sparse_kernel, voc.sparse_dtype)
+  w = voc.sampler_weights()
   fused = sampling.pick_fused(w, cfg.kernel)
   key, temp = jax.random.key(seed), jnp.float32(temperature)
   carry = sampling.initial_carry(1, cfg.hidden, cfg.lpc_order)
@@ -72,9 +69,9 @@ def stream(voc, chunks, seed: int = 0, temperature: float = 1.0):
 
   def emit(upto: int, final: bool):
     nonlocal carry, prev, mel, base, emitted
-    xin = vocoder_lib.window_terms(voc.net, voc.params, mel[None], emitted,
+    xin = windows.window_terms(voc.net, voc.params, mel[None], emitted,
                                    upto - emitted, base=base, final=final)
-    chunk = vocoder_lib.GENERATE_CHUNK_FRAMES
+    chunk = windows.GENERATE_CHUNK_FRAMES
     whole = -(-(upto - emitted) // chunk) * chunk
     audio, _, carry = sampling.sample_chunks(
         w, xin[:, :whole], key, temp, hop, chunk, carry, emitted,
@@ -96,7 +93,7 @@ def stream(voc, chunks, seed: int = 0, temperature: float = 1.0):
     if received - look > emitted:
       yield emit(received - look, final=False)
   if received == 0:
-    raise vocoder_lib.InputError('stream() got no mel frames; pass an '
+    raise errors.InputError('stream() got no mel frames; pass an '
                                  'iterable of [n, n_mels] arrays.')
   if received > emitted:
     yield emit(received, final=True)
@@ -104,17 +101,16 @@ def stream(voc, chunks, seed: int = 0, temperature: float = 1.0):
 
 def _check_chunk(voc, chunk, received: int) -> np.ndarray:
   """A chunk as float32 [n, n_mels]; one line naming what is wrong."""
-  from wavernn_jax import vocoder as vocoder_lib  # pylint: disable=g-import-not-at-top
   chunk = np.asarray(chunk)
   where = f'mel chunk at frame {received}'
   if chunk.ndim != 2 or chunk.shape[1] != voc.n_mels or not len(chunk):
-    raise vocoder_lib.InputError(
+    raise errors.InputError(
         f'{where} has shape {chunk.shape}; give [n, {voc.n_mels}] frames '
         'with n >= 1 (voc.mel(wave)[0] split along its first axis).')
   if not np.issubdtype(chunk.dtype, np.floating):
-    raise vocoder_lib.InputError(f'{where} must be float, got {chunk.dtype}.')
+    raise errors.InputError(f'{where} must be float, got {chunk.dtype}.')
   if not np.isfinite(chunk).all():
-    raise vocoder_lib.InputError(f'{where} has NaN or infinite values; '
+    raise errors.InputError(f'{where} has NaN or infinite values; '
                                  'recompute it from clean audio.')
-  voc._check_range(chunk, where)  # pylint: disable=protected-access
+  voc.check_range(chunk, where)
   return chunk.astype(np.float32)

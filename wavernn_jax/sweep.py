@@ -92,7 +92,7 @@ def run_point(config, point: dict, workdir: str) -> dict | None:
   n = min(config.sweep.eval_utterances, len(test))
   utterances = [np.asarray(test[i]['audio']) for i in range(n)]
   nll = evaluate.nll_bits_per_sample(voc, utterances)
-  weights = jax.device_get(vocoder_lib._weights(voc.net, voc.params))
+  weights = jax.device_get(voc.weights())
   result = dict(
       name=point['name'], budget=point.get('budget'),
       sparsity=point.get('sparsity', config.sparsity.target),

@@ -27,27 +27,23 @@ from wavernn_jax import sampling
 from wavernn_jax import sparse_sampling
 from wavernn_jax import sparsity as sparsity_lib
 from wavernn_jax import subscale
+from wavernn_jax import streaming
 from wavernn_jax import subscale_sampling
+from wavernn_jax import windows
 
-# generate() and stream() sample in chunks of this many frames, the last
-# one padded (its padding does not advance the sampler's state), so one
-# compiled sampler serves every length (per batch size); at most
-# GENERATE_CHUNK_FRAMES - 1 padding frames are drawn per utterance.
-# Not yet tuned by measurement (per-call cost against padding waste): a
-# chunk is 3,200 samples at hop 200, far above the per-call cost.
-GENERATE_CHUNK_FRAMES = 16
-# The conditioning runs on windows of this many frames plus their context
-# on each side, masked outside the utterance: one compiled program for any
-# length, with the terms the whole utterance would get.
-COND_WINDOW_FRAMES = 64
 # How far above the largest value its own mel can reach (nats) a mel may
 # go before it is refused as another front-end's scale: generous, so that
 # a TTS model's overshoot passes.
 MEL_HEADROOM = 4.6  # ln 100.
 
 
-class InputError(errors.UserError):
-  """Audio or mel given to the vocoder has the wrong shape, dtype or values."""
+# Raised for bad audio or mel (errors.InputError; this name is the API's).
+InputError = errors.InputError
+
+# The fixed shapes of generate() and stream(): see windows.py.
+GENERATE_CHUNK_FRAMES = windows.GENERATE_CHUNK_FRAMES
+COND_WINDOW_FRAMES = windows.COND_WINDOW_FRAMES
+window_terms = windows.window_terms
 
 
 def _check_fold(target_frames, overlap_frames) -> None:
@@ -83,60 +79,6 @@ def _log_prob(net, params, audio_BxT, mel_BxFxM):
     net = net.clone(cfg=dataclasses.replace(net.cfg, kernel='xla'))
   lp_c, lp_f = net.apply(params, audio_BxT, mel_BxFxM)
   return jnp.stack([lp_c, lp_f], -1)
-
-
-@functools.partial(jax.jit, static_argnums=(0, 1, 2))
-def _conditioning(net, batch, frames, params, mel_BxFxM):
-  return net.apply(params, mel_BxFxM, batch, frames, method='condition')
-
-
-@functools.partial(jax.jit, static_argnums=(0,))
-def _window_conditioning(net, params, mel_BxWxM, valid_W):
-  b, width = mel_BxWxM.shape[:2]
-  return net.apply(params, mel_BxWxM, b, width, valid_W, method='condition')
-
-
-def window_terms(net, params, mel_BxNxM, start: int, count: int, *,
-                 base: int = 0, final: bool = True, batch: int = 1):
-  """Input terms of frames [start, start + count) in fixed-shape windows.
-
-  Args:
-    net, params: the model.
-    mel_BxNxM: the utterance's frames [base, base + N) (None when the model
-      is unconditional); frames of the window outside them count as
-      before the utterance (< 0), after its end (`final`), or not yet
-      received (ignored: they only reach frames at least `after` frames
-      from the last received one, which the caller does not use).
-    start, count: the frames wanted.
-    base: the utterance index of mel's first frame.
-    final: whether mel's last frame is the utterance's last.
-    batch: rows (unconditional models).
-
-  Returns:
-    [B, count rounded up to COND_WINDOW_FRAMES, U] (the rounding: padding
-    terms, not to be sampled as the utterance's).
-  """
-  c = COND_WINDOW_FRAMES
-  n = -(-count // c)
-  if not net.cfg.conditional:
-    xin = _window_conditioning(net, params, jnp.zeros((batch, c, 1)),
-                               jnp.ones((c,)))
-    return jnp.tile(xin, (1, n, 1))
-  before, after = net.cfg.context_frames
-  mel_BxNxM = np.asarray(mel_BxNxM, np.float32)
-  b, have, m = mel_BxNxM.shape
-  out = []
-  for k in range(n):
-    lo = start + k * c - before  # Utterance index of the window's frame 0.
-    idx = lo + np.arange(c + before + after)
-    inside = (idx >= base) & (idx < base + have)
-    window = np.zeros((b, len(idx), m), np.float32)
-    window[:, inside] = mel_BxNxM[:, idx[inside] - base]
-    valid = (idx >= 0) & (inside | (not final) & (idx >= base + have))
-    xin = _window_conditioning(net, params, window,
-                               valid.astype(np.float32))
-    out.append(xin[:, before:before + c])
-  return jnp.concatenate(out, 1)
 
 
 @functools.partial(jax.jit, static_argnums=(0,))
@@ -195,6 +137,28 @@ class Vocoder:
     ckpt.save(self.step, {'step': self.step, 'params': self.params},
               self.config.to_dict())
     ckpt.close()
+
+  def weights(self) -> model_lib.Weights:
+    """The cell's weights as a flat dict (`WaveRNN.weights`): dense arrays."""
+    return _weights(self.net, self.params)
+
+  def sampler_weights(self) -> model_lib.Weights:
+    """The weights the sampler multiplies: block-sparse where it pays
+    (`sparse_sampling.sampler_weights`, `sparse_kernel`, `sparse_dtype`)."""
+    return sparse_sampling.sampler_weights(self.weights(), self.pruned_specs(),
+                                           self.sparse_kernel,
+                                           self.sparse_dtype)
+
+  def conditioning(self, mel=None, batch: int = 1, frames: int | None = None):
+    """The input terms of a whole utterance in one program (`condition`):
+    [B, F, U] per frame (U: the gates' terms, their slopes with linear
+    upsampling, the LPC coefficients). mel [B, F, n_mels] (None when
+    unconditional, with `frames`). `generate` computes the same terms in
+    fixed windows (`window_terms`)."""
+    if mel is not None:
+      mel = np.asarray(mel, np.float32)
+      batch, frames = mel.shape[:2]
+    return windows.conditioning(self.net, batch, frames, self.params, mel)
 
   @property
   def sample_rate(self) -> int:
@@ -275,7 +239,7 @@ class Vocoder:
     if self.config.get('variant') == 'subscale':
       raise InputError('multiply_adds_per_sample counts the dense and sparse '
                        'cells; a Subscale model also runs its context net.')
-    w = jax.device_get(_weights(self.net, self.params))
+    w = jax.device_get(self.weights())
     cell = sum(int(np.count_nonzero(x)) for k, x in w.items()
                if not k.startswith(('b_', 'E_')))
     frame = 0
@@ -319,7 +283,7 @@ class Vocoder:
                        f'hop_length={self.hop_length}; trim it to '
                        f'{audio.shape[1] // self.hop_length * self.hop_length}.')
     frames = audio.shape[1] // self.hop_length
-    mel = self._check_mel(mel, audio.shape[0], frames)
+    mel = self.check_mel(mel, audio.shape[0], frames)
     if self.model_config.emphasis:  # A bijection: same ln P as the audio.
       audio = quantization.emphasise(audio, self.model_config.emphasis)
     if self.model_config.mulaw:  # ln P of the mu-law codes (lossy).
@@ -357,7 +321,7 @@ class Vocoder:
     if fold:
       _check_fold(target_frames, overlap_frames)
     if self.model_config.conditional:
-      mel = self._check_mel(mel)
+      mel = self.check_mel(mel)
       b, frames = mel.shape[:2]
     else:
       if not num_samples or num_samples <= 0:
@@ -372,7 +336,7 @@ class Vocoder:
                                 batch=b)
       return self._sample(terms, seed, temperature, progress, frames)
     if subscale:  # One scan per utterance.
-      xin = _conditioning(self.net, b, frames, self.params, mel)
+      xin = windows.conditioning(self.net, b, frames, self.params, mel)
     else:
       xin = window_terms(self.net, self.params, mel, 0, frames, batch=b)
     if fold:
@@ -401,7 +365,6 @@ class Vocoder:
       `generate(mel, seed, temperature)[0][0]` for the whole mel, bit for
       bit, for any chunking.
     """
-    from wavernn_jax import streaming  # pylint: disable=g-import-not-at-top
     return streaming.stream(self, chunks, seed, temperature)
 
   def _sample(self, xin_BxFxG, seed, temperature, progress=None,
@@ -425,9 +388,7 @@ class Vocoder:
                    frames=None):
     """Samples the first `frames` frames of xin (default all) in chunks of
     GENERATE_CHUNK_FRAMES: one compiled sampler for any length."""
-    w = sparse_sampling.sampler_weights(_weights(self.net, self.params),
-                                       self.pruned_specs(), self.sparse_kernel,
-                                       self.sparse_dtype)
+    w = self.sampler_weights()
     if callable(xin_BxFxG):
       return self._sample_windows(w, xin_BxFxG, frames, seed, temperature,
                                   progress)
@@ -473,7 +434,9 @@ class Vocoder:
       lp.append(l)
     return np.concatenate(audio, 1), np.concatenate(lp, 1)
 
-  def _check_mel(self, mel, batch=None, frames=None):
+  def check_mel(self, mel, batch=None, frames=None):
+    """The mel as float32 [B, F, n_mels] (None for an unconditional model);
+    InputError in one line when it cannot be this model's."""
     if not self.model_config.conditional:
       return None
     if mel is None:
@@ -494,10 +457,10 @@ class Vocoder:
     if not np.isfinite(mel).all():
       raise InputError('mel has NaN or infinite values; recompute it from '
                        'clean audio.')
-    self._check_range(mel)
+    self.check_range(mel)
     return mel.astype(np.float32)
 
-  def _check_range(self, mel, what: str = 'mel') -> None:
+  def check_range(self, mel, what: str = 'mel') -> None:
     """One line when the values cannot be this model's log-mel."""
     low, high = mel_lib.value_range(self.mel_config)
     if mel.min() < low - 0.01 or mel.max() > high + MEL_HEADROOM:

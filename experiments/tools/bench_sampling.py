@@ -174,7 +174,7 @@ def bench_jax(voc, batch: int, seconds: float, w=None) -> dict:
   frames = int(seconds * voc.sample_rate) // voc.hop_length
   chunk = min(vocoder_lib.GENERATE_CHUNK_FRAMES, frames)
   if w is None:
-    w = vocoder_lib._weights(voc.net, voc.params)
+    w = voc.weights()
   xin = jnp.asarray(np.random.default_rng(0).normal(
       size=(batch, chunk, 3 * voc.model_config.hidden)).astype(np.float32)
                     * 0.1)
@@ -201,7 +201,7 @@ def bench_jax(voc, batch: int, seconds: float, w=None) -> dict:
 
 
 def bench_numpy(voc, batch: int, seconds: float) -> dict:
-  w = jax.device_get(vocoder_lib._weights(voc.net, voc.params))
+  w = jax.device_get(voc.weights())
   sampler = numpy_sampler.NumpySampler(w)
   frames = max(int(seconds * voc.sample_rate) // voc.hop_length, 1)
   rng = np.random.default_rng(0)
@@ -245,7 +245,7 @@ def main(argv):
     config.model.update(lpc_order=0, pitch=False)  # As the NumPy loop's.
     voc = vocoder_lib.Vocoder.from_config(config)
     n_params = model_lib.param_count(
-        vocoder_lib._weights(voc.net, voc.params))
+        voc.weights())
     for batch in map(int, _BATCH.value):
       ref = bench_numpy(voc, batch, _NUMPY_SECONDS.value)
       rows = [('numpy', ref), ('jax_scan', bench_jax(voc, batch,
@@ -330,7 +330,7 @@ def time_steps(voc, w, seconds: float, repeats: int) -> dict:
 def sparse_rows(config, hidden: int) -> None:
   """JSON lines of the block-sparse sampler at batch 1 (see the doc)."""
   dense = vocoder_lib.Vocoder.from_config(config)
-  ref = time_steps(dense, vocoder_lib._weights(dense.net, dense.params),
+  ref = time_steps(dense, dense.weights(),
                    _SECONDS.value, _REPEATS.value)
   common = dict(hidden=hidden, batch=1, threads=_threads(),
                 jax=jax.__version__, device=jax.devices()[0].platform)
@@ -355,7 +355,7 @@ def sparse_rows(config, hidden: int) -> None:
         voc = vocoder_lib.Vocoder(config, dense.params)
         voc.prune(z, block, gates + (('O1', 'O2', 'O3', 'O4') if heads
                                      else ()))
-        w = vocoder_lib._weights(voc.net, voc.params)
+        w = voc.weights()
         for dtype in _SPARSE_DTYPES.value:
           sw = sparse_sampling.sampler_weights(w, voc.pruned_specs(), True,
                                                jnp.dtype(dtype))
@@ -419,7 +419,7 @@ def generate_rows(hidden: int) -> None:
                         rtf=round(ref / dense.sample_rate, 3))), flush=True)
   row('generate', time_generate(dense, mel, _REPEATS.value), variant='dense',
       nonzero=sparsity_lib.nonzero_count(
-          vocoder_lib._weights(dense.net, dense.params)))
+          dense.weights()))
   for dtype in _GEN_DTYPES.value:  # The same weights, stored as `dtype`.
     if dtype != 'float32':
       cast = config.copy_and_resolve_references()
@@ -440,7 +440,7 @@ def generate_rows(hidden: int) -> None:
     row('generate', time_generate(voc, mel, _REPEATS.value), variant='sparse',
         sparsity=z, block='16x1', pruned=','.join(matrices),
         nonzero=sparsity_lib.nonzero_count(
-            vocoder_lib._weights(voc.net, voc.params)))
+            voc.weights()))
   # Subscale: a dense cell, R pruned, then R and O1..O4 pruned.
   # The last row again with the block-sparse product of before (einsum).
   cells = ((0.0, (), None), (z, gates, None),

@@ -76,7 +76,7 @@ def main(argv):
   lap('rest_s')
   fused = sampling.pick_fused(
       sparse_sampling.sampler_weights(
-          vocoder._weights(voc.net, voc.params), voc.pruned_specs(),  # pylint: disable=protected-access
+          voc.weights(), voc.pruned_specs(),
           voc.sparse_kernel, voc.sparse_dtype), voc.model_config.kernel)
   print(json.dumps(dict(
       what='vocode_startup', workdir=_WORKDIR.value, input=_INPUT.value,

@@ -77,13 +77,13 @@ def main(argv):
   block = sparsity.parse_block(_BLOCK.value)
   voc = vocoder_lib.Vocoder.from_config(
       wavernn.get_config(f'preset=demo,hidden={h}'))
-  dense = vocoder_lib._weights(voc.net, voc.params)  # pylint: disable=protected-access
+  dense = voc.weights()
   r_only = vocoder_lib.Vocoder(voc.config, voc.params).prune(
       _SPARSITY.value, block)
   both = vocoder_lib.Vocoder(voc.config, voc.params).prune(
       _SPARSITY.value, block, ('R_u', 'R_r', 'R_e', 'O1', 'O2', 'O3', 'O4'))
   sw = {name: sparse_sampling.sampler_weights(
-      vocoder_lib._weights(v.net, v.params), v.pruned_specs(), True)  # pylint: disable=protected-access
+      v.weights(), v.pruned_specs(), True)
         for name, v in (('r_only', r_only), ('both', both))}
   rows = _BATCH.value
   h0 = jnp.full((rows, h), 0.01, jnp.float32)
@@ -118,7 +118,7 @@ def main(argv):
   for z in map(float, _SWEEP.value):
     v = vocoder_lib.Vocoder(voc.config, voc.params).prune(z, block)
     w = sparse_sampling.sampler_weights(
-        vocoder_lib._weights(v.net, v.params), v.pruned_specs(), True)  # pylint: disable=protected-access
+        v.weights(), v.pruned_specs(), True)
     parts.append((f'R h, sparse at sparsity {z}', recur, w))
   for name, body, w in parts:
     us = _cpu_us(_loop(body, n), w, h0, steps=n)
@@ -133,7 +133,7 @@ def main(argv):
     sub = vocoder_lib.Vocoder.from_config(config).prune(
         _SPARSITY.value, block, ('R_u', 'R_r', 'R_e', 'O1', 'O2', 'O3', 'O4'))
     w = sparse_sampling.sampler_weights(
-        vocoder_lib._weights(sub.net, sub.params), sub.pruned_specs(), True)  # pylint: disable=protected-access
+        sub.weights(), sub.pruned_specs(), True)
     cw = subscale_sampling._context_weights(sub.net, sub.params)  # pylint: disable=protected-access
     frames = max(16 * n // sub.hop_length, 1)
     xin = _xin(sub, frames)
