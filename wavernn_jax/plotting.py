@@ -7,7 +7,7 @@ import tempfile
 import numpy as np
 
 
-def _plt():
+def pyplot():
   """matplotlib.pyplot with the file backend (Agg), imported on first use:
   the import takes ~0.5 s, which a vocode process then pays after its audio,
   not before its first sample (issue 38)."""
@@ -22,7 +22,7 @@ def compare_spectrograms(mel_a_FxM, mel_b_FxM, sample_rate: int, hop: int,
   """A figure with two log-mel spectrograms stacked, same colour scale."""
   lo = min(mel_a_FxM.min(), mel_b_FxM.min())
   hi = max(mel_a_FxM.max(), mel_b_FxM.max())
-  fig, axes = _plt().subplots(2, 1, figsize=(10, 6), sharex=True)
+  fig, axes = pyplot().subplots(2, 1, figsize=(10, 6), sharex=True)
   for ax, mel, title in zip(axes, (mel_a_FxM, mel_b_FxM), titles):
     seconds = mel.shape[0] * hop / sample_rate
     im = ax.imshow(mel.T, origin='lower', aspect='auto', vmin=lo, vmax=hi,
@@ -44,7 +44,7 @@ def save_figure(fig, path: str) -> None:
     os.chmod(tmp, 0o644)  # mkstemp makes it private.
     os.replace(tmp, path)
   finally:
-    _plt().close(fig)
+    pyplot().close(fig)
     if os.path.exists(tmp):
       os.remove(tmp)
 
@@ -93,7 +93,7 @@ def plot_history(jsonl_path: str, png_path: str) -> None:
   if not os.path.exists(jsonl_path):
     return
   curves = _nll_curves(jsonl_path)
-  fig, ax = _plt().subplots(figsize=(8, 4))
+  fig, ax = pyplot().subplots(figsize=(8, 4))
   for split, points in sorted(curves.items()):
     points.sort()
     ax.plot(*zip(*points), label=split, marker='.' if len(points) < 50 else None)
@@ -108,7 +108,7 @@ def plot_runs(runs: dict, png_path: str, x: str = 'step') -> None:
     png_path: where the figure goes.
     x: 'step', 'train_seconds' or 'train_cpu_seconds'.
   """
-  fig, ax = _plt().subplots(figsize=(8, 4.5))
+  fig, ax = pyplot().subplots(figsize=(8, 4.5))
   for i, (label, path) in enumerate(runs.items()):
     curves = _nll_curves(path, x)
     color = f'C{i % 10}'
@@ -134,7 +134,7 @@ def plot_sweep(rows, png_path: str) -> None:
   def curve(r):
     return r.get('curve') or f'{r["budget"]:,} non-zero weights'
 
-  fig, ax = _plt().subplots(figsize=(7, 4.5))
+  fig, ax = pyplot().subplots(figsize=(7, 4.5))
   for label in sorted({curve(r) for r in rows}):
     by_z = {}
     for r in rows:
@@ -180,7 +180,7 @@ def plot_chain(legs, png_path: str) -> None:
       cut at until_step (where the next one started from).
     png_path: where the figure goes.
   """
-  fig, (ax, axq) = _plt().subplots(2, 1, figsize=(9, 7), sharex=True)
+  fig, (ax, axq) = pyplot().subplots(2, 1, figsize=(9, 7), sharex=True)
   axs = axq.twinx()
   start = 0.0
   for i, (label, folder, per_step, until) in enumerate(legs):

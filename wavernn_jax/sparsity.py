@@ -408,7 +408,7 @@ def plot_schedule(jsonl_path: str, png_path: str) -> bool:
   if not rows:
     return False
   rows.sort(key=lambda r: r['step'])
-  fig, ax = plotting.plt.subplots(figsize=(8, 4))
+  fig, ax = plotting.pyplot().subplots(figsize=(8, 4))
   steps = [r['step'] for r in rows]
   names = sorted(k.split('/', 1)[1] for k in rows[-1]
                  if k.startswith('sparsity/'))
