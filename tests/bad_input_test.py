@@ -30,6 +30,7 @@ from wavernn_jax import config_checks
 from wavernn_jax import datasets
 from wavernn_jax import evaluate
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax import workdir_lock
 
 
 def _one_line(excinfo, *words):
@@ -206,12 +207,14 @@ def _damage(workdir: str) -> str:
 
 
 def _tree(*roots) -> dict:
-  """Every folder and file under `roots`, with the files' size and mtime."""
+  """Every folder and file under `roots`, with the files' size and mtime;
+  not a run's lock (workdir_lock: taken, then released, by the run that
+  failed), which holds no data."""
   out = {}
   for root in roots:
     for folder, _, files in os.walk(root):
       out[folder] = None
-      for name in files:
+      for name in set(files) - {workdir_lock.LOCK_FILE}:
         st = os.stat(os.path.join(folder, name))
         out[os.path.join(folder, name)] = (st.st_size, st.st_mtime_ns)
   return out
