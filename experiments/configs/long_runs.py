@@ -58,13 +58,17 @@ Runs (command chain, cost so far, scores: docs/RESULTS.md):
                   model.kernel=auto trains on the fused CPU kernel where
                   it is built (same checkpoints). Reached step 48,000 on
                   2026-12-07 (validation 8.624 Polyak, the parent 8.634;
-                  XLA to step 35,000, then the fused path); the
-                  checkpoint is in runs/; a further stretch needs a branch
-                  with a longer schedule.
+                  XLA to step 35,000, then the fused path); its
+                  checkpoint left the tree when long2 superseded it
+                  (commit 15499a9 holds it).
   sparse896_z95_long2  Issue 37: sparse896_z95_long's step 48,000 trained
                   on: the same recipe and batch, a warm restart whose cosine
                   ends at step 80,000 (LR 5.7e-4 at the resume point,
                   decaying to 7.5e-5), on the fused CPU path.
+  sparse896_z95_long3  Issue 37: sparse896_z95_long2's step 80,000 (the end
+                  of its cosine) trained on with a warm restart whose
+                  cosine ends at step 110,000 (LR 3.2e-4 at the resume
+                  point, decaying to 7.5e-5), on the fused CPU path.
 
 Expected curves and the speed of the chosen run: docs/RESULTS.md, "A large
 sparse model that is also real time".
@@ -115,6 +119,9 @@ RUNS = {
     'sparse896_z95_long2': (
         'variant=sparse,hidden=896,sparsity=0.95,block=16x1',
         _FLAGSHIP_PRUNING, dict(steps=80_000)),
+    'sparse896_z95_long3': (
+        'variant=sparse,hidden=896,sparsity=0.95,block=16x1',
+        _FLAGSHIP_PRUNING, dict(steps=110_000)),
 }
 
 # Runs whose batch is not the recipe's 8 (crops per step).
@@ -127,6 +134,7 @@ SEEDS = {
     'sparse896_z95_anneal': 'runs/sparse896_z95',
     'sparse896_z95_b32': 'runs/sparse896_z95_anneal',
     'sparse896_z95_long2': 'runs/sparse896_z95_long',
+    'sparse896_z95_long3': 'runs/sparse896_z95_long2',
 }
 
 
