@@ -149,7 +149,8 @@ def test_generate_runs_the_path_model_kernel_picks(monkeypatch):
         seen.append(name), real(*a))[1])
   out = {}
   for kernel in ('xla', 'fused', 'auto'):
-    voc.model_config = dataclasses.replace(voc.model_config, kernel=kernel)
+    voc.variant = dataclasses.replace(voc.variant, model=dataclasses.replace(
+        voc.model_config, kernel=kernel))
     out[kernel], _ = voc.generate(mel, seed=3)
   assert seen[0] == 'sample' and set(seen[1:]) == {'sample_fused'}
   np.testing.assert_array_equal(out['fused'], out['auto'])

@@ -145,7 +145,7 @@ def test_folded_generation_is_its_segments_cross_faded(voc):
   assert np.isfinite(lp).all() and len(np.unique(audio)) > 20
   xin = vocoder_lib.window_terms(voc.net, voc.params, mel, 0, frames)
   segs = sampling.fold(xin[:, :frames], target, overlap)
-  rows, _ = voc._sample(segs, 4, 1.0)  # [K, (target + 2 overlap) hop].
+  rows, _ = voc.sample_terms(segs, 4, 1.0)  # [K, (target + 2 overlap) hop].
   assert rows.shape == (4, (target + 2 * overlap) * hop)
   want = sampling.unfold(rows.astype(np.float32), target, overlap, hop, frames)
   np.testing.assert_array_equal(
@@ -240,7 +240,7 @@ def test_bad_audio_is_refused(voc):
     (2.5, 1, 'target_frames=2.5'), (4, 3, 'at least twice')])
 def test_bad_fold_sizes_are_refused_before_sampling(voc, monkeypatch, target,
                                                     overlap, match):
-  monkeypatch.setattr(vocoder_lib.Vocoder, '_sample', None)  # Never reached.
+  monkeypatch.setattr(vocoder_lib.Vocoder, 'sample_terms', None)  # Never reached.
   with pytest.raises(vocoder_lib.InputError, match=match) as e:
     voc.generate(_mel(voc), fold=True, target_frames=target,
                  overlap_frames=overlap)

@@ -16,3 +16,7 @@ class UserError(ValueError):
 
 class InputError(UserError):
   """Audio or mel given to the vocoder has the wrong shape, dtype or values."""
+
+
+class ConfigError(UserError):
+  """A config value is out of range or inconsistent."""

@@ -7,12 +7,11 @@ of (seed, i), so resuming at step s just starts the stream at batch s, and
 each process reads only its own rows of every global batch.
 """
 
-import math
-
 import grain
 import numpy as np
 
 from wavernn_jax import errors
+from wavernn_jax import variants
 
 
 def load_split(config, split: str):
@@ -25,24 +24,9 @@ def load_split(config, split: str):
 
 
 def context_frames(config) -> int:
-  """Frames of context on each side of a training window.
-
-  Enough that the scored frames see the same STFT samples and the same
-  conditioning-conv receptive field as in a whole utterance, so training
-  crops and `Vocoder.log_prob` agree; at least 1 (for the previous sample).
-  """
-  if config.get('variant') == 'subscale':  # ... and the subscale horizon.
-    from wavernn_jax import subscale  # pylint: disable=g-import-not-at-top
-    return max(_dense_context_frames(config), subscale.context_frames(config))
-  return _dense_context_frames(config)
-
-
-def _dense_context_frames(config) -> int:
-  if not config.model.conditional:
-    return 1
-  stft = math.ceil(config.mel.n_fft / 2 / config.mel.hop_length)
-  radius = config.model.cond_layers * (config.model.cond_kernel // 2)
-  return stft + radius
+  """Frames of context on each side of a training window
+  (`Variant.context_frames`)."""
+  return variants.of(config).context_frames
 
 
 def window_samples(config) -> int:

@@ -46,7 +46,7 @@ def stream(voc, chunks, seed: int = 0, temperature: float = 1.0):
   See the module docstring; `Vocoder.stream` is the user's entry point.
   """
   cfg = voc.model_config
-  if voc.config.get('variant') == 'subscale':
+  if not voc.variant.streams:
     raise errors.InputError(
         'stream() runs the dense or sparse WaveRNN; a Subscale model samples '
         'a whole utterance at once: use generate().')

@@ -596,10 +596,3 @@ class SubscaleWaveRNN(model.WaveRNN):
     return log_probs(dict(self.weights(), **(cell_weights or {})),
                      self.context_weights(), self.sub,
                      audio_BxT, xin_BxFxG, p, context_frames * p)
-
-
-def context_frames(config) -> int:
-  """Frames of context a training window needs after its scored span so
-  the last scored samples see their whole horizon."""
-  s = config.subscale
-  return math.ceil((s.horizon + 1) * s.batch_factor / config.mel.hop_length)

@@ -35,6 +35,7 @@ from wavernn_jax import plotting
 from wavernn_jax import quantization
 from wavernn_jax import sparse_training
 from wavernn_jax import sparsity
+from wavernn_jax import variants
 from wavernn_jax import vocoder as vocoder_lib
 from wavernn_jax import workdir_lock
 
@@ -142,13 +143,13 @@ def load_teacher(config):
   path = config.train.get('distill_from', '')
   if not path:
     return None
-  if config.variant == 'subscale':
+  if not variants.of(config).distillable:
     raise config_checks.ConfigError(
         'train.distill_from distils a dense or sparse WaveRNN, not Subscale; '
         'drop train.distill_from.')
   teacher = vocoder_lib.Vocoder.restore(path)
   tc = teacher.config
-  if tc.variant == 'subscale':
+  if not teacher.variant.distillable:
     raise config_checks.ConfigError(
         f'train.distill_from={path} is a Subscale model; distil from a dense '
         'or sparse WaveRNN.')
@@ -321,204 +322,310 @@ def train_and_evaluate(config, workdir: str) -> dict:
 
 
 def _train_and_evaluate(config, workdir: str) -> dict:
+  """The loop; each piece it calls is named below it."""
   os.makedirs(workdir, exist_ok=True)
-  net = vocoder_lib.make_net(config)  # WaveRNN, or SubscaleWaveRNN.
-  mel_cfg = vocoder_lib.mel_config(config)
-  ctx = input_pipeline.context_frames(config)
-  tx = make_optimizer(config)
-
-  mesh = jax.make_mesh((jax.device_count(),), ('data',))
-  replicated = NamedSharding(mesh, P())
-  batch_sharding = NamedSharding(mesh, P('data'))
-  if config.data.batch_size % jax.device_count():
-    raise errors.UserError(f'data.batch_size={config.data.batch_size} must be '
-                           f'divisible by the {jax.device_count()} devices.')
-
-  def init_state(key):
-    params = vocoder_lib.init_params(config, key)
-    return TrainState(jnp.zeros((), jnp.int32), params, tx.init(params))
-
-  root = jax.random.key(config.seed)
-  abstract = jax.eval_shape(init_state, root)
-  abstract = jax.tree_util.tree_map(
-      lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=replicated),
-      abstract)
-  ckpt = checkpoint.Checkpointer(workdir, cleanup=True)
-  config_dict = config.to_dict()
-  if ckpt.latest_step() is not None:  # Skips damaged newer checkpoints.
-    state = ckpt.restore_newest_intact(abstract, config_dict)
-    logging.info('Resumed from step %d in %s.', int(state.step), workdir)
-  else:
-    state = jax.jit(init_state, out_shardings=replicated)(root)
-    if config.train.get('init_from'):  # A new run from another's params.
-      checkpoint.latest_config(config.train.init_from)  # One line if none.
-      source = checkpoint.Checkpointer(config.train.init_from)
-      params = warm_start_params(state.params, source.restore_params())
-      params = jax.device_put(params, replicated)
-      state = TrainState(state.step, params, tx.init(params))
-      logging.info('Warm start from the params of %s, step %d.',
-                   config.train.init_from, source.latest_step())
-  start = int(state.step)
-  # Polyak average of the params (train.ema_decay > 0): saved beside the
-  # state; `Vocoder.restore` samples with it. A run that had none starts
-  # it from its current params.
-  ema_decay = float(config.train.get('ema_decay', 0.0))
-  ema = None
-  if ema_decay:
-    if start and ckpt.has_ema(start):
-      ema = ckpt.restore_ema(abstract.params, start)
-    else:
-      ema = jax.tree_util.tree_map(lambda x: x.copy(), state.params)
-    ema_fn = jax.jit(functools.partial(_ema_update, ema_decay),
-                     donate_argnums=0)
-  n_params = model_lib.param_count(state.params)
-  logging.info('Model: %s, %d parameters (%d non-zero).', config.variant,
-               n_params, sum(int(jnp.count_nonzero(x)) for x in
-                             jax.tree_util.tree_leaves(state.params)))
-  if config.variant != 'subscale':
-    logging.info('The teacher-forced recurrence runs %s (model.kernel=%s).',
-                 'the fused CPU kernels' if net.cfg.fused() else
-                 "XLA's lax.scan", net.cfg.kernel)
-
+  place, tx = _Placement(config), make_optimizer(config)
+  net = variants.of(config).make_net()  # WaveRNN, or SubscaleWaveRNN.
+  ckpt, state, abstract = _restore_or_init(config, workdir, tx,
+                                           place.replicated)
+  start, t = int(state.step), config.train
+  polyak = _Polyak(config, ckpt, abstract, state)
+  _log_model(config, net, state)
   train_src = input_pipeline.load_split(config, 'train')
   val_src = input_pipeline.load_split(config, 'validation')
   batches = input_pipeline.train_batches(
       train_src, config, start_step=start,
       process_index=jax.process_index(), process_count=jax.process_count())
   val_windows = input_pipeline.eval_windows(val_src, config)
-
-  # Distillation (train.distill_from): the teacher's params go in as an
-  # argument (None without one), its module is closed over.
-  teacher = load_teacher(config)
-  t_net, t_params = (None, None) if teacher is None else (
-      teacher[0], jax.device_put(teacher[1], replicated))
-  weight = float(config.train.get('distill_weight', 0.5))
-
-  def one_step(s, w, lay, tp):
-    return _train_step(net, mel_cfg, ctx, tx, s, w, mesh, lay,
-                       None if t_net is None else (t_net, tp), weight)
-  step_fn = jax.jit(
-      lambda s, w, tp: one_step(s, w, None, tp),
-      in_shardings=(replicated, batch_sharding, replicated),
-      out_shardings=(replicated, replicated), donate_argnums=0)
-  # Block-sparse R and heads (sparse_training.py): one compile per set of
-  # buckets of K.
-  sparse_step_fn = jax.jit(
-      one_step,
-      in_shardings=(replicated, batch_sharding, replicated, replicated),
-      out_shardings=(replicated, replicated), donate_argnums=0)
-  kernel = sparse_training.StepChoice(config, replicated)
-  eval_fn = jax.jit(lambda p, w: window_nll(net, mel_cfg, ctx, p, w))
-
-  history_path = os.path.join(workdir, 'metrics.jsonl')
-  writer = None
-  if jax.process_index() == 0:  # One process writes logs (and plots).
-    # Rows and events a killed run logged past the resumed checkpoint go.
-    history.truncate(history_path, start)
-    writer = SummaryWriter(os.path.join(workdir, 'tb'), purge_step=start + 1)
-  # Wall time spent training this workdir, across resumes (model cards).
-  prior_seconds = history.last_value(history_path, 'train_seconds')
-  preempt = _Preemption()
-  t_start, last_metrics, eval_metrics = time.time(), None, {}
-  cpu_start = time.process_time()
-  prior_cpu = history.last_value(history_path, 'train_cpu_seconds')
-  t = config.train
-  step = start
+  steps = _Steps(config, net, tx, place)
+  log = _Log(workdir, start)
+  budget = _Budget(config, log.history_path, start)
+  step, metrics, eval_metrics = start, None, {}
   if start >= t.steps:
     logging.info('Already trained %d steps; nothing to do.', start)
   for step in range(start + 1, t.steps + 1):
-    local = next(batches)
-    window = jax.make_array_from_process_local_data(batch_sharding, local)
-    layout = kernel.layout(state.opt_state, step)
-    if layout is None:
-      state, metrics = step_fn(state, window, t_params)
-    else:
-      state, metrics = sparse_step_fn(state, window, layout, t_params)
-    if ema is not None:
-      ema = ema_fn(ema, state)
-    last_metrics = metrics
-    done = step == t.steps
-    out_of_time = bool(t.max_seconds) and time.time() - t_start > t.max_seconds
-    # CPU seconds of this process, across resumes (equal-budget A/B runs on
-    # a shared machine: what other jobs take does not count).
-    cpu_used = prior_cpu + time.process_time() - cpu_start
-    out_of_time |= bool(t.get('max_cpu_seconds')) and (
-        cpu_used > t.max_cpu_seconds)
-    # Every process stops at the same step, or the others would hang.
-    stop = distributed.any_process(done or out_of_time or preempt.requested)
-    loss = float(metrics['loss'])  # Checked every step: stop at the first.
-    if not math.isfinite(loss):
-      raise NonFiniteLossError(
-          f'non-finite loss {loss} at step {step}; lower '
-          'train.learning_rate or check the data.')
+    window = jax.make_array_from_process_local_data(place.batches,
+                                                    next(batches))
+    state, metrics = steps(state, window, step)
+    polyak.update(state)
+    stop = budget.stop(step)
+    _check_finite(metrics, step)
     if step % t.log_every == 0 or stop:
-      m = {k: float(v) for k, v in jax.device_get(metrics).items()}
-      m['learning_rate'] = float(lr_schedule(config)(step))
-      m['train_seconds'] = prior_seconds + time.time() - t_start
-      m['train_cpu_seconds'] = cpu_used
-      if sparsity.specs_from_config(config):  # Achieved and target, per matrix.
-        m.update(sparsity.log_metrics(sparsity.specs_from_config(config),
-                                      sparsity.schedule_from_config(config),
-                                      state.params, step))
-        m.update({f'train_density/{k}': v
-                  for k, v in kernel.densities().items()})
-      rate = (step - start) / (time.time() - t_start)
-      eta = (t.steps - step) / max(rate, 1e-9)
-      if t.max_seconds:
-        eta = min(eta, t.max_seconds - (time.time() - t_start))
-      if t.get('max_cpu_seconds'):  # At this run's CPU-per-wall-second.
-        cpu_rate = (time.process_time() - cpu_start) / max(
-            time.time() - t_start, 1e-9)
-        eta = min(eta, (t.max_cpu_seconds - cpu_used) / max(cpu_rate, 1e-9))
-      logging.info('step %d/%d  loss %.3f nats  %.3f bits/sample  lr %.2e  '
-                   '%.2f steps/s  ETA %s', step, t.steps, m['loss'],
-                   m['nll_bits'], m['learning_rate'], rate, _fmt_time(eta))
-      if writer:
-        for k, v in m.items():
-          writer.add_scalar(f'train/{k}', v, step)
-        with open(history_path, 'a') as f:
-          f.write(json.dumps(dict(m, step=step, split='train')) + '\n')
+      log.train(step, _train_metrics(config, metrics, state, steps, budget,
+                                     step))
     if step % t.eval_every == 0 or stop:
-      eval_metrics = evaluate_windows(eval_fn, state.params, val_windows,
-                                      config.data.batch_size)
-      eval_metrics['nonzero_params'] = sparsity.nonzero_count(state.params)
-      if ema is not None:  # The averaged params, on the same windows.
-        eval_metrics['nll_bits_ema'] = evaluate_windows(
-            eval_fn, ema, val_windows, config.data.batch_size)['nll_bits']
-      logging.info('step %d  validation %.3f bits/sample%s', step,
-                   eval_metrics['nll_bits'],
-                   '' if ema is None else
-                   f'  (average {eval_metrics["nll_bits_ema"]:.3f})')
-      if writer:
-        for k, v in eval_metrics.items():
-          writer.add_scalar(f'validation/{k}', v, step)
-        with open(history_path, 'a') as f:
-          f.write(json.dumps(dict(eval_metrics, step=step,
-                                  split='validation')) + '\n')
-        _write_sample(writer, config, state.params if ema is None else ema,
-                      val_src, step)
+      eval_metrics = steps.validate(step, state.params, polyak.params,
+                                    val_windows)
+      log.validation(step, eval_metrics, config, state.params if
+                     polyak.params is None else polyak.params, val_src)
     if step % t.ckpt_every == 0 or stop:
-      ckpt.save(step, state, config_dict, ema=ema)
+      ckpt.save(step, state, config.to_dict(), ema=polyak.params)
     if stop:
-      if out_of_time:
-        logging.info('Stopping at step %d: train.max_seconds=%s or '
-                     'max_cpu_seconds=%s reached.', step, t.max_seconds,
-                     t.get('max_cpu_seconds'))
-      if preempt.requested:
-        logging.info('Stopping at step %d on SIGTERM (checkpoint saved).',
-                     step)
+      budget.log_stop(step)
       break
-  if last_metrics is None and ckpt.latest_step() is not None:
-    eval_metrics = evaluate_windows(eval_fn, state.params, val_windows,
+  if metrics is None and ckpt.latest_step() is not None:
+    eval_metrics = evaluate_windows(steps.eval_fn, state.params, val_windows,
                                     config.data.batch_size)
-  if writer:
-    writer.close()
-    plotting.plot_history(history_path, os.path.join(workdir, 'loss.png'))
-    sparsity.plot_schedule(history_path, os.path.join(workdir, 'sparsity.png'))
+  log.close()
   ckpt.close()
   # preempted: stopped on SIGTERM before its end (steps or time budget);
   # callers that score a finished run (sweeps) must not score this one.
-  return dict(eval_metrics, step=step, preempted=preempt.requested)
+  return dict(eval_metrics, step=step, preempted=budget.preempted)
+
+
+class _Placement:
+  """The device mesh: the state replicated, the batches split over 'data'."""
+
+  def __init__(self, config):
+    self.mesh = jax.make_mesh((jax.device_count(),), ('data',))
+    self.replicated = NamedSharding(self.mesh, P())
+    self.batches = NamedSharding(self.mesh, P('data'))
+    if config.data.batch_size % jax.device_count():
+      raise errors.UserError(
+          f'data.batch_size={config.data.batch_size} must be divisible by '
+          f'the {jax.device_count()} devices.')
+
+
+def _restore_or_init(config, workdir: str, tx, replicated):
+  """(checkpointer, state, its abstract shape): the newest intact
+  checkpoint's state, else a fresh init, with train.init_from's params
+  copied in (a warm start)."""
+
+  def init_state(key):
+    params = variants.of(config).init(key)
+    return TrainState(jnp.zeros((), jnp.int32), params, tx.init(params))
+
+  root = jax.random.key(config.seed)
+  abstract = jax.tree_util.tree_map(
+      lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=replicated),
+      jax.eval_shape(init_state, root))
+  ckpt = checkpoint.Checkpointer(workdir, cleanup=True)
+  if ckpt.latest_step() is not None:  # Skips damaged newer checkpoints.
+    state = ckpt.restore_newest_intact(abstract, config.to_dict())
+    logging.info('Resumed from step %d in %s.', int(state.step), workdir)
+    return ckpt, state, abstract
+  state = jax.jit(init_state, out_shardings=replicated)(root)
+  if config.train.get('init_from'):  # A new run from another's params.
+    checkpoint.latest_config(config.train.init_from)  # One line if none.
+    source = checkpoint.Checkpointer(config.train.init_from)
+    params = warm_start_params(state.params, source.restore_params())
+    params = jax.device_put(params, replicated)
+    state = TrainState(state.step, params, tx.init(params))
+    logging.info('Warm start from the params of %s, step %d.',
+                 config.train.init_from, source.latest_step())
+  return ckpt, state, abstract
+
+
+class _Polyak:
+  """The Polyak average of the params (train.ema_decay > 0; `params` is
+  None without one), saved beside the state; `Vocoder.restore` samples
+  with it. A run that had none starts it from its current params."""
+
+  def __init__(self, config, ckpt, abstract, state: TrainState):
+    decay = float(config.train.get('ema_decay', 0.0))
+    self.params = None
+    if not decay:
+      return
+    start = int(state.step)
+    if start and ckpt.has_ema(start):
+      self.params = ckpt.restore_ema(abstract.params, start)
+    else:
+      self.params = jax.tree_util.tree_map(lambda x: x.copy(), state.params)
+    self._update = jax.jit(functools.partial(_ema_update, decay),
+                           donate_argnums=0)
+
+  def update(self, state: TrainState) -> None:
+    if self.params is not None:
+      self.params = self._update(self.params, state)
+
+
+def _log_model(config, net, state: TrainState) -> None:
+  logging.info('Model: %s, %d parameters (%d non-zero).', config.variant,
+               model_lib.param_count(state.params),
+               sum(int(jnp.count_nonzero(x)) for x in
+                   jax.tree_util.tree_leaves(state.params)))
+  recurrence = variants.of(config).recurrence_path(net)
+  if recurrence:
+    logging.info('The teacher-forced recurrence runs %s (model.kernel=%s).',
+                 recurrence, net.cfg.kernel)
+
+
+class _Steps:
+  """The jitted train step, dense or with R and the heads block-sparse
+  (`sparse_training.StepChoice` picks per step; one compile per set of
+  buckets of K), with the distillation teacher (train.distill_from) if any,
+  and the validation NLL."""
+
+  def __init__(self, config, net, tx, place: _Placement):
+    mel_cfg = variants.of(config).mel
+    ctx = input_pipeline.context_frames(config)
+    teacher = load_teacher(config)
+    # The teacher's params go in as an argument (None without one), its
+    # module is closed over.
+    t_net, self._t_params = (None, None) if teacher is None else (
+        teacher[0], jax.device_put(teacher[1], place.replicated))
+    weight = float(config.train.get('distill_weight', 0.5))
+
+    def one_step(s, w, lay, tp):
+      return _train_step(net, mel_cfg, ctx, tx, s, w, place.mesh, lay,
+                         None if t_net is None else (t_net, tp), weight)
+    rep = place.replicated
+    self._dense = jax.jit(
+        lambda s, w, tp: one_step(s, w, None, tp),
+        in_shardings=(rep, place.batches, rep), out_shardings=(rep, rep),
+        donate_argnums=0)
+    self._sparse = jax.jit(
+        one_step, in_shardings=(rep, place.batches, rep, rep),
+        out_shardings=(rep, rep), donate_argnums=0)
+    self.kernel = sparse_training.StepChoice(config, rep)
+    self.eval_fn = jax.jit(lambda p, w: window_nll(net, mel_cfg, ctx, p, w))
+    self._batch = config.data.batch_size
+
+  def __call__(self, state: TrainState, window, step: int):
+    layout = self.kernel.layout(state.opt_state, step)
+    if layout is None:
+      return self._dense(state, window, self._t_params)
+    return self._sparse(state, window, layout, self._t_params)
+
+  def validate(self, step: int, params, polyak, windows) -> dict:
+    """Validation NLL of the params (and of their average, on the same
+    windows), and the non-zero count."""
+    out = evaluate_windows(self.eval_fn, params, windows, self._batch)
+    out['nonzero_params'] = sparsity.nonzero_count(params)
+    if polyak is not None:
+      out['nll_bits_ema'] = evaluate_windows(self.eval_fn, polyak, windows,
+                                             self._batch)['nll_bits']
+    logging.info('step %d  validation %.3f bits/sample%s', step,
+                 out['nll_bits'],
+                 '' if polyak is None else
+                 f'  (average {out["nll_bits_ema"]:.3f})')
+    return out
+
+
+class _Budget:
+  """When to stop: at train.steps, past train.max_seconds of wall time or
+  train.max_cpu_seconds of this process's CPU time (both counted across
+  resumes, from the history), or on SIGTERM; every process stops at the
+  same step, or the others would hang. Also the ETA of the progress line."""
+
+  def __init__(self, config, history_path: str, start: int):
+    self._t, self._start = config.train, start
+    self._wall0, self._cpu0 = time.time(), time.process_time()
+    # Wall time spent training this workdir, across resumes (model cards).
+    self.prior_seconds = history.last_value(history_path, 'train_seconds')
+    self._prior_cpu = history.last_value(history_path, 'train_cpu_seconds')
+    self._preempt = _Preemption()
+    self.out_of_time = False
+
+  @property
+  def preempted(self) -> bool:
+    return self._preempt.requested
+
+  @property
+  def wall(self) -> float:
+    return time.time() - self._wall0
+
+  @property
+  def cpu_used(self) -> float:
+    """CPU seconds of this process, across resumes (equal-budget A/B runs
+    on a shared machine: what other jobs take does not count)."""
+    return self._prior_cpu + time.process_time() - self._cpu0
+
+  def stop(self, step: int) -> bool:
+    t = self._t
+    self.out_of_time = bool(t.max_seconds) and self.wall > t.max_seconds
+    self.out_of_time |= bool(t.get('max_cpu_seconds')) and (
+        self.cpu_used > t.max_cpu_seconds)
+    return distributed.any_process(step == t.steps or self.out_of_time or
+                                   self.preempted)
+
+  def rate_and_eta(self, step: int) -> tuple[float, float]:
+    t = self._t
+    rate = (step - self._start) / max(self.wall, 1e-9)
+    eta = (t.steps - step) / max(rate, 1e-9)
+    if t.max_seconds:
+      eta = min(eta, t.max_seconds - self.wall)
+    if t.get('max_cpu_seconds'):  # At this run's CPU-per-wall-second.
+      cpu_rate = (time.process_time() - self._cpu0) / max(self.wall, 1e-9)
+      eta = min(eta, (t.max_cpu_seconds - self.cpu_used) / max(cpu_rate,
+                                                               1e-9))
+    return rate, eta
+
+  def log_stop(self, step: int) -> None:
+    if self.out_of_time:
+      logging.info('Stopping at step %d: train.max_seconds=%s or '
+                   'max_cpu_seconds=%s reached.', step, self._t.max_seconds,
+                   self._t.get('max_cpu_seconds'))
+    if self.preempted:
+      logging.info('Stopping at step %d on SIGTERM (checkpoint saved).', step)
+
+
+def _check_finite(metrics, step: int) -> None:
+  loss = float(metrics['loss'])  # Checked every step: stop at the first.
+  if not math.isfinite(loss):
+    raise NonFiniteLossError(
+        f'non-finite loss {loss} at step {step}; lower '
+        'train.learning_rate or check the data.')
+
+
+def _train_metrics(config, metrics, state: TrainState, steps: _Steps,
+                   budget: _Budget, step: int) -> dict:
+  """The progress row: losses, LR, time, and (pruning) the achieved and
+  target sparsity and the step's stored densities; logs the progress line."""
+  m = {k: float(v) for k, v in jax.device_get(metrics).items()}
+  m['learning_rate'] = float(lr_schedule(config)(step))
+  m['train_seconds'] = budget.prior_seconds + budget.wall
+  m['train_cpu_seconds'] = budget.cpu_used
+  specs = sparsity.specs_from_config(config)
+  if specs:
+    m.update(sparsity.log_metrics(specs, sparsity.schedule_from_config(config),
+                                  state.params, step))
+    m.update({f'train_density/{k}': v
+              for k, v in steps.kernel.densities().items()})
+  rate, eta = budget.rate_and_eta(step)
+  logging.info('step %d/%d  loss %.3f nats  %.3f bits/sample  lr %.2e  '
+               '%.2f steps/s  ETA %s', step, config.train.steps, m['loss'],
+               m['nll_bits'], m['learning_rate'], rate, _fmt_time(eta))
+  return m
+
+
+class _Log:
+  """What a run writes (process 0 only): metrics.jsonl, TensorBoard
+  scalars, a validation sample per eval, and the plots at the end. Rows a
+  killed run logged past the resumed checkpoint are dropped first."""
+
+  def __init__(self, workdir: str, start: int):
+    self.workdir = workdir
+    self.history_path = os.path.join(workdir, 'metrics.jsonl')
+    self._writer = None
+    if jax.process_index() == 0:
+      history.truncate(self.history_path, start)
+      self._writer = SummaryWriter(os.path.join(workdir, 'tb'),
+                                   purge_step=start + 1)
+
+  def _row(self, split: str, step: int, metrics: dict) -> None:
+    for k, v in metrics.items():
+      self._writer.add_scalar(f'{split}/{k}', v, step)
+    with open(self.history_path, 'a') as f:
+      f.write(json.dumps(dict(metrics, step=step, split=split)) + '\n')
+
+  def train(self, step: int, metrics: dict) -> None:
+    if self._writer:
+      self._row('train', step, metrics)
+
+  def validation(self, step: int, metrics: dict, config, params,
+                 val_src) -> None:
+    if self._writer:
+      self._row('validation', step, metrics)
+      _write_sample(self._writer, config, params, val_src, step)
+
+  def close(self) -> None:
+    if self._writer:
+      self._writer.close()
+      plotting.plot_history(self.history_path,
+                            os.path.join(self.workdir, 'loss.png'))
+      sparsity.plot_schedule(self.history_path,
+                             os.path.join(self.workdir, 'sparsity.png'))
 
 
 def evaluate_windows(eval_fn, params, windows, batch_size: int) -> dict:

@@ -26,9 +26,8 @@ from wavernn_jax import quantization
 from wavernn_jax import sampling
 from wavernn_jax import sparse_sampling
 from wavernn_jax import sparsity as sparsity_lib
-from wavernn_jax import subscale
 from wavernn_jax import streaming
-from wavernn_jax import subscale_sampling
+from wavernn_jax import variants
 from wavernn_jax import windows
 
 # How far above the largest value its own mel can reach (nats) a mel may
@@ -67,17 +66,14 @@ def mel_config(config) -> mel_lib.MelConfig:
 
 
 @functools.partial(jax.jit, static_argnums=(0,))
-def _log_prob(net, params, audio_BxT, mel_BxFxM):
+def _log_prob(net, params, audio_BxT, mel_BxFxM, cell_weights=None):
   """ln P of the coarse and of the fine byte of every sample [B, T, 2].
 
-  With model.kernel=auto this runs the XLA scan: over whole utterances at
-  batch 16 the fused forward measured slower (the flagship, 16 x 20,000
-  samples: 43.7 against 30.8 s on an AVX2 core; issue 37), where training
-  windows gain 2.1x. model.kernel=fused still takes the fused path here.
+  `cell_weights`: the pruned matrices block-sparse, as the sampler
+  multiplies them (a dense R of the flagship streams 9.6 MB per step).
   """
-  if net.cfg.kernel == 'auto':
-    net = net.clone(cfg=dataclasses.replace(net.cfg, kernel='xla'))
-  lp_c, lp_f = net.apply(params, audio_BxT, mel_BxFxM)
+  lp_c, lp_f = net.apply(params, audio_BxT, mel_BxFxM,
+                         cell_weights=cell_weights)
   return jnp.stack([lp_c, lp_f], -1)
 
 
@@ -100,9 +96,18 @@ class Vocoder:
     self.params = params
     self.step = step  # training steps behind these parameters.
     self.averaged = False  # the Polyak average (train.ema_decay) of them.
-    self.mel_config = mel_config(config)
-    self.model_config = model_lib.ModelConfig.from_config(config)
-    self.net = make_net(config)
+    self.variant = variants.of(config)  # The model, parsed once.
+    self.net = self.variant.make_net()
+
+  @property
+  def model_config(self) -> model_lib.ModelConfig:
+    """The cell and its features, as the variant parsed them."""
+    return self.variant.model
+
+  @property
+  def mel_config(self) -> mel_lib.MelConfig:
+    """The mel front-end, as the variant parsed it."""
+    return self.variant.mel
 
   @classmethod
   def from_config(cls, config, seed: int = 0) -> 'Vocoder':
@@ -236,7 +241,7 @@ class Vocoder:
       InputError: for a Subscale model (its context net runs per folded
         step; not counted here).
     """
-    if self.config.get('variant') == 'subscale':
+    if not self.variant.counts_multiply_adds:
       raise InputError('multiply_adds_per_sample counts the dense and sparse '
                        'cells; a Subscale model also runs its context net.')
     w = jax.device_get(self.weights())
@@ -288,7 +293,10 @@ class Vocoder:
       audio = quantization.emphasise(audio, self.model_config.emphasis)
     if self.model_config.mulaw:  # ln P of the mu-law codes (lossy).
       audio = quantization.mulaw_encode(audio)
-    lp = np.asarray(_log_prob(self.net, self.params, audio, mel))
+    sparse = {k: v for k, v in self.sampler_weights().items()
+              if isinstance(v, sparse_sampling.BlockSparse)}
+    lp = np.asarray(_log_prob(self.net, self.params, audio, mel,
+                              sparse or None))
     return lp if parts else lp.sum(-1)
 
   def generate(self, mel=None, seed: int = 0, temperature: float = 1.0, *,
@@ -330,25 +338,17 @@ class Vocoder:
     if fold and b != 1:
       raise InputError(f'fold=True takes one utterance, got a batch of {b}; '
                        'generate the others in their own calls.')
-    subscale = self.config.get('variant') == 'subscale'
-    if not fold and not subscale:  # Conditioning as the sampler reaches it.
-      terms = functools.partial(window_terms, self.net, self.params, mel,
-                                batch=b)
-      return self._sample(terms, seed, temperature, progress, frames)
-    if subscale:  # One scan per utterance.
-      xin = windows.conditioning(self.net, b, frames, self.params, mel)
-    else:
-      xin = window_terms(self.net, self.params, mel, 0, frames, batch=b)
+    terms = self.variant.utterance_terms(self, mel, b, frames, lazy=not fold)
     if fold:
-      segs = sampling.fold(xin[:, :frames], target_frames, overlap_frames)
-      audio, lp = self._sample(segs, seed, temperature, progress)
+      segs = sampling.fold(terms[:, :frames], target_frames, overlap_frames)
+      audio, lp = self.sample_terms(segs, seed, temperature, progress)
       unfold = functools.partial(sampling.unfold, target=target_frames,
                                  overlap=overlap_frames, hop=self.hop_length,
                                  frames=frames)
       audio = np.clip(np.round(unfold(audio.astype(np.float32))), -32768,
                       32767).astype(np.int16)
       return audio, unfold(lp)
-    return self._sample(xin, seed, temperature, progress, frames)
+    return self.sample_terms(terms, seed, temperature, progress, frames)
 
   def stream(self, chunks, seed: int = 0, temperature: float = 1.0):
     """Vocodes mel frames as they arrive (`streaming.py`).
@@ -367,72 +367,19 @@ class Vocoder:
     """
     return streaming.stream(self, chunks, seed, temperature)
 
-  def _sample(self, xin_BxFxG, seed, temperature, progress=None,
-              frames=None):
-    """Samples every row; decoded from mu-law and de-emphasised as modelled.
-
-    xin_BxFxG: the input terms, or a function (start, count) -> the terms
-    of frames [start, start + count) (`window_terms`), called a window of
-    COND_WINDOW_FRAMES at a time as the sampler reaches it.
-    """
-    audio, lp = self._sample_rows(xin_BxFxG, seed, temperature, progress,
-                                  frames)
+  def sample_terms(self, terms, seed: int = 0, temperature: float = 1.0,
+                   progress=None, frames: int | None = None):
+    """Samples every row (`Variant.sample`: terms of whole utterances, a
+    function giving windows of them, or folded segments); decoded from
+    mu-law and de-emphasised as modelled."""
+    audio, lp = self.variant.sample(self, terms, frames, seed, temperature,
+                                    progress)
     if self.model_config.mulaw:
       audio = np.asarray(quantization.mulaw_decode(audio))
     if self.model_config.emphasis:
       audio = np.asarray(quantization.deemphasise(
           audio, float(self.model_config.emphasis)))
     return audio, lp
-
-  def _sample_rows(self, xin_BxFxG, seed, temperature, progress=None,
-                   frames=None):
-    """Samples the first `frames` frames of xin (default all) in chunks of
-    GENERATE_CHUNK_FRAMES: one compiled sampler for any length."""
-    w = self.sampler_weights()
-    if callable(xin_BxFxG):
-      return self._sample_windows(w, xin_BxFxG, frames, seed, temperature,
-                                  progress)
-    b, padded, _ = xin_BxFxG.shape
-    frames = padded if frames is None else frames
-    if self.config.get('variant') == 'subscale':  # One scan per utterance.
-      out = subscale_sampling.generate(self.net, self.params, w,
-                                       xin_BxFxG[:, :frames], seed,
-                                       temperature, self.hop_length)
-      if progress:
-        progress(frames, frames)
-      return out
-    chunk = GENERATE_CHUNK_FRAMES
-    whole = -(-frames // chunk) * chunk
-    xin_BxFxG = xin_BxFxG[:, :whole]
-    if xin_BxFxG.shape[1] < whole:
-      xin_BxFxG = jnp.pad(xin_BxFxG, ((0, 0), (0, whole - padded), (0, 0)))
-    # Draws depend on the frame index only: chunking never changes them.
-    audio, lp, _ = sampling.sample_chunks(
-        w, xin_BxFxG, jax.random.key(seed), jnp.float32(temperature),
-        self.hop_length, chunk, frames=frames, progress=progress,
-        fused=sampling.pick_fused(w, self.model_config.kernel))
-    return audio, lp
-
-  def _sample_windows(self, w, terms, frames, seed, temperature, progress):
-    """`sampling.sample_chunks` a conditioning window at a time: the first
-    samples wait for one window's terms, not the whole utterance's (the
-    draws are those of one call over all the terms: they depend on the
-    frame index only, and the state carries over)."""
-    chunk, window = GENERATE_CHUNK_FRAMES, COND_WINDOW_FRAMES
-    key, temp = jax.random.key(seed), jnp.float32(temperature)
-    fused = sampling.pick_fused(w, self.model_config.kernel)
-    carry, audio, lp = None, [], []
-    for start in range(0, frames, window):
-      count = min(window, frames - start)
-      xin = terms(start, count)
-      report = progress and (lambda done, _, s=start: progress(s + done,
-                                                                frames))
-      a, l, carry = sampling.sample_chunks(
-          w, xin[:, :-(-count // chunk) * chunk], key, temp, self.hop_length,
-          chunk, carry, start, count, report, fused)
-      audio.append(a)
-      lp.append(l)
-    return np.concatenate(audio, 1), np.concatenate(lp, 1)
 
   def check_mel(self, mel, batch=None, frames=None):
     """The mel as float32 [B, F, n_mels] (None for an unconditional model);
@@ -472,18 +419,10 @@ class Vocoder:
 
 
 def make_net(config):
-  """The Flax module of `config`'s variant (subscale adds its context net)."""
-  model_config = model_lib.ModelConfig.from_config(config)
-  if config.get('variant') == 'subscale':
-    return subscale.SubscaleWaveRNN(
-        model_config, subscale.SubscaleConfig.from_config(config))
-  return model_lib.WaveRNN(model_config)
+  """The Flax module of `config`'s variant (`Variant.make_net`)."""
+  return variants.of(config).make_net()
 
 
 def init_params(config, key):
   """Initial parameters of the model of `config` (shape-independent)."""
-  net = make_net(config)
-  hop = config.mel.hop_length
-  audio = jnp.zeros((1, hop), jnp.int16)
-  mel = jnp.zeros((1, 1, config.mel.n_mels), jnp.float32)
-  return jax.jit(net.init)(key, audio, mel if config.model.conditional else None)
+  return variants.of(config).init(key)

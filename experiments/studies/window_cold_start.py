@@ -46,8 +46,7 @@ def score(workdir: str, utterances: int, crop: int) -> dict:
   config, net = voc.config, voc.net
   crop = crop or int(config.data.crop_samples)
   hop = voc.hop_length
-  factor = int(config.subscale.batch_factor) if config.get(
-      'variant') == 'subscale' else 1
+  factor = voc.variant.samples_per_step
   if crop % hop or crop % factor or crop % _QUARTERS:
     raise errors.UserError(
         f'--crop_samples={crop} must be a multiple of hop_length={hop}, of '

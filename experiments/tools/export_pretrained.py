@@ -63,7 +63,7 @@ def main(argv):
                                      jax.tree_util.tree_leaves(voc.params))),
               clip=_CLIP.value, clip_samples=int(len(clip)),
               clip_nll_bits_per_sample=nll['nll_bits_per_sample'])
-  if voc.config.get('variant') != 'subscale':
+  if voc.variant.counts_multiply_adds:
     card['multiply_adds_per_sample'] = voc.multiply_adds_per_sample()
   if _SPEED_JSON.value:
     card['speed'] = warm_speed(_SPEED_JSON.value, _NAME.value)
