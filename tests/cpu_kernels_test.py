@@ -1,5 +1,8 @@
 """The fused CPU kernels (issue 37) against NumPy and against the XLA path."""
 
+import subprocess
+import sys
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -211,3 +214,37 @@ def test_block_sparse_matmul_and_its_gradients_equal_the_masked_product(
   for g, r in zip(got, ref):
     np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-4)
   assert (np.asarray(got[1])[~mask] == 0).all()
+
+
+# Threads that allocate after tune_malloc share the main arena: a fresh
+# process counts the heaps glibc's malloc_info reports.
+_ARENAS = r'''
+import ctypes, os, sys, tempfile, threading
+import numpy as np
+from wavernn_jax import cpu_kernels
+if sys.argv[1] == 'tuned':
+  assert cpu_kernels.tune_malloc()
+def work():
+  for _ in range(20):
+    np.ones(1 << 18).sum()  # 2 MB from this thread's arena.
+threads = [threading.Thread(target=work) for _ in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+libc = ctypes.CDLL(None)
+libc.fopen.restype = ctypes.c_void_p
+path = os.path.join(tempfile.mkdtemp(), 'info.xml')
+f = libc.fopen(path.encode(), b'w')
+libc.malloc_info(0, ctypes.c_void_p(f))
+libc.fclose(ctypes.c_void_p(f))
+print(open(path).read().count('<heap nr='))
+'''
+
+
+@pytest.mark.skipif(sys.platform != 'linux', reason='glibc only')
+def test_tune_malloc_gives_every_thread_the_one_arena():
+  def heaps(mode):
+    out = subprocess.run([sys.executable, '-c', _ARENAS, mode], check=True,
+                         capture_output=True, text=True).stdout
+    return int(out.split()[-1])
+  assert heaps('tuned') == 1
+  assert heaps('default') > 1  # The test can see more than one.

@@ -48,6 +48,9 @@ _HIDDEN = flags.DEFINE_integer('hidden', -1, 'H (-1: the preset\'s).')
 _DTYPES = flags.DEFINE_list('dtypes', ['float32', 'bfloat16'],
                             'model.matmul_dtype values.')
 _CORES = flags.DEFINE_list('cores', ['1', '2'], 'cores per run (taskset).')
+_FIRST_CORE = flags.DEFINE_integer(
+    'first_core', 0, 'the first core of each run\'s mask (another run may '
+    'hold core 0).')
 _STEPS = flags.DEFINE_integer('steps', 20, 'timed steps per setting.')
 _BATCH = flags.DEFINE_integer('batch', -1, 'data.batch_size (-1: preset\'s).')
 _MODE = flags.DEFINE_enum('mode', 'dtypes', ['dtypes', 'sparse'],
@@ -155,7 +158,7 @@ def main(argv):
   runs = [(s, k, c) for s in settings for k in _KERNELS.value
           for c in _CORES.value]
   for (dtype, hidden, rest), kernel, cores in runs:
-    mask = ','.join(str(i) for i in range(int(cores)))
+    mask = ','.join(str(_FIRST_CORE.value + i) for i in range(int(cores)))
     child = f'{dtype}:{cores}' + (f':{rest}' if rest else '')
     subprocess.run(['taskset', '-c', mask, sys.executable,
                     os.path.abspath(__file__), f'--preset={_PRESET.value}',
