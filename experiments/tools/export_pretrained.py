@@ -111,7 +111,8 @@ def _speed_row(r: dict) -> str:
           f"{r['rtf_end_to_end']:.2f}x end to end with a warm compile cache "
           f"(`launch.py --mode=vocode` of a {r['audio_seconds']:g} s file, "
           f"{r['process_wall_s']:.1f} s in all); {r.get('cpu', 'CPU')} "
-          f"({flags_}), {r.get('threads', '?')} cores, JAX {r.get('jax')}")
+          f"({flags_}), {r.get('threads', '?')} "
+          f"core{'' if r.get('threads') == 1 else 's'}, JAX {r.get('jax')}")
 
 
 def _logged_time(workdir: str) -> str:
