@@ -170,8 +170,8 @@ def load_teacher(config):
   return teacher.net, teacher.params
 
 
-def _train_step(net, mel_cfg, ctx, tx, state: TrainState, window, mesh,
-                layout=None, teacher=None, distill_weight: float = 0.0):
+def train_step(net, mel_cfg, ctx, tx, state: TrainState, window, mesh,
+               layout=None, teacher=None, distill_weight: float = 0.0):
   """One optimizer step; R / O1..O4 block-sparse as `layout` gives; the
   distillation objective with `teacher` = (net, params) (`window_nll`)."""
   t_net = None if teacher is None else teacher[0]
@@ -215,48 +215,6 @@ def _ema_update(decay: float, ema, state: TrainState):
   ema = optax.incremental_update(state.params, ema, 1.0 - d)
   masks = sparsity.find_masks(state.opt_state)
   return sparsity.apply_masks(ema, masks) if masks else ema
-
-
-def synthetic_step(config, seed: int = 0, density: float | None = None):
-  """The jitted training step of `config` on one device, for benchmarks.
-
-  Args:
-    config: an experiment config.
-    seed: of the params and the random audio.
-    density: prune R one-shot to this kept fraction (balanced blocks of
-      `sparsity.block`; needs sparsity enabled with R pruned) and freeze
-      the masks; the step is dense or block-sparse as
-      `sparsity.train_kernel` chooses at that density.
-
-  Returns:
-    (step_fn, state, window): step_fn(state, window) -> (state, metrics),
-    with state donated; window is int16 [batch, window_samples] of random
-    audio (speed does not depend on the values). step_fn.layout is the
-    {key: `sparse_training.Layout`} it runs with (None: dense).
-  """
-  if density is not None:
-    config = config.copy_and_resolve_references()
-    config.sparsity.start_step = 2**30  # Masks frozen while timing.
-  net, tx = vocoder_lib.make_net(config), make_optimizer(config)
-  mel_cfg = vocoder_lib.mel_config(config)
-  ctx = input_pipeline.context_frames(config)
-  mesh = jax.make_mesh((1,), ('data',))
-  params = vocoder_lib.init_params(config, jax.random.key(seed))
-  state = TrainState(jnp.zeros((), jnp.int32), params, tx.init(params))
-  layout = None
-  if density is not None:
-    params, opt_state, layout = sparse_training.prune_frozen(
-        config, params, state.opt_state, density)
-    state = TrainState(state.step, params, opt_state)
-  window = np.random.default_rng(seed).integers(
-      -3000, 3000, (config.data.batch_size,
-                    input_pipeline.window_samples(config)), dtype=np.int16)
-  step_fn = jax.jit(
-      lambda s, w: _train_step(net, mel_cfg, ctx, tx, s, w, mesh, layout),
-      in_shardings=(NamedSharding(mesh, P()), NamedSharding(mesh, P('data'))),
-      donate_argnums=0)
-  step_fn.layout = layout
-  return step_fn, state, window
 
 
 class _Preemption:
@@ -467,7 +425,7 @@ class _Steps:
     weight = float(config.train.get('distill_weight', 0.5))
 
     def one_step(s, w, lay, tp):
-      return _train_step(net, mel_cfg, ctx, tx, s, w, place.mesh, lay,
+      return train_step(net, mel_cfg, ctx, tx, s, w, place.mesh, lay,
                          None if t_net is None else (t_net, tp), weight)
     rep = place.replicated
     self._dense = jax.jit(

@@ -59,9 +59,9 @@ def _generate(config, seconds: float) -> dict:
 
 
 def _train(config, crop: int) -> dict:
-  from wavernn_jax import train  # pylint: disable=g-import-not-at-top
+  from experiments.tools import synthetic_step  # pylint: disable=g-import-not-at-top
   config.data.crop_samples = crop
-  step, state, window = train.synthetic_step(config)
+  step, state, window = synthetic_step.make(config)
   before = _peak_rss_mb()
   t0 = time.time()
   compiled = step.lower(state, window).compile()

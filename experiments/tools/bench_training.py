@@ -84,7 +84,7 @@ def _child(dtype: str, cores: int, path: str = 'dense',
            density: float | None = None) -> dict:
   import jax  # pylint: disable=g-import-not-at-top
   from experiments.configs import wavernn  # pylint: disable=g-import-not-at-top
-  from wavernn_jax import train  # pylint: disable=g-import-not-at-top
+  from experiments.tools import synthetic_step  # pylint: disable=g-import-not-at-top
   variant = 'sparse' if density is not None else 'dense'
   config = wavernn.get_config(f'preset={_PRESET.value},variant={variant},'
                               f'hidden={_HIDDEN.value},block={_BLOCK.value}')
@@ -100,7 +100,7 @@ def _child(dtype: str, cores: int, path: str = 'dense',
   from wavernn_jax import model  # pylint: disable=g-import-not-at-top
   cpu_kernels.tune_malloc()  # As launch.py does.
   fused = model.ModelConfig.from_config(config).fused()
-  step, state, window = train.synthetic_step(config, density=density)
+  step, state, window = synthetic_step.make(config, density=density)
   t0 = time.time()
   compiled = step.lower(state, window).compile()
   compile_s = time.time() - t0

@@ -3,7 +3,7 @@ r"""Where a training step's time goes, op by op (issue 37's roofline).
   python experiments/tools/profile_train_step.py [--kernel=fused] [--batch=8] \
       [--hidden=896] [--density=0.05] [--top=20]
 
-Builds the flagship-shaped step (`train.synthetic_step`: the demo preset's
+Builds the flagship-shaped step (`synthetic_step.make`: the demo preset's
 LPC + pitch recipe with scalar byte inputs, R and O1..O4 pruned one-shot to
 --density in 16x1 blocks, masks frozen), runs it a few times, then records
 --repeats steps under `jax.profiler.trace` and reads the Perfetto trace that
@@ -28,7 +28,7 @@ import jax
 from experiments.configs import wavernn
 from wavernn_jax import cpu_kernels
 from wavernn_jax import timing
-from wavernn_jax import train
+from experiments.tools import synthetic_step
 
 _KERNEL = flags.DEFINE_enum('kernel', 'fused', ['xla', 'fused'],
                             'model.kernel.')
@@ -49,7 +49,7 @@ def main(argv):
                          train_kernel='sparse')
   config.model.update(kernel=_KERNEL.value, embed_inputs=False)
   config.data.batch_size = _BATCH.value
-  step, state, window = train.synthetic_step(config, density=_DENSITY.value)
+  step, state, window = synthetic_step.make(config, density=_DENSITY.value)
   compiled = step.lower(state, window).compile()
   if _HLO.value:
     with open(_HLO.value, 'w') as f:
