@@ -19,17 +19,17 @@ from absl import flags
 from absl import logging
 from ml_collections import config_flags
 
-from wavernn_jax import audio_io
-from wavernn_jax import checkpoint
-from wavernn_jax import compile_cache
-from wavernn_jax import config_args
-from wavernn_jax import cpu_kernels
-from wavernn_jax import distributed
-from wavernn_jax import errors
-from wavernn_jax import evaluate
-from wavernn_jax import sweep
-from wavernn_jax import train
 from wavernn_jax import vocoder
+from wavernn_jax.evaluation import evaluate
+from wavernn_jax.kernels import cpu_kernels
+from wavernn_jax.training import checkpoint
+from wavernn_jax.training import config_args
+from wavernn_jax.training import distributed
+from wavernn_jax.training import sweep
+from wavernn_jax.training import train
+from wavernn_jax.utils import audio_io
+from wavernn_jax.utils import compile_cache
+from wavernn_jax.utils import errors
 
 _CONFIG = config_args.DEFINE_config_file(
     'config', None, 'Experiment config file (train mode).', lock_config=True)
@@ -79,13 +79,13 @@ _TEMPERATURE = flags.DEFINE_float(
     'temperature', 1.0, 'vocode: sampling temperature, > 0 (1: the model\'s '
     'distribution; lower: less noise).')
 flags.register_validator('temperature', lambda t: t > 0, 'must be > 0')
-# Multi-process runs (see wavernn_jax/distributed.py); unset: one process,
+# Multi-process runs (see wavernn_jax/training/distributed.py); unset: one process,
 # or whatever $JAX_COORDINATOR_ADDRESS etc. / a Slurm, MPI or TPU job say.
 _KERNEL = flags.DEFINE_enum(
     'kernel', None, ['auto', 'xla', 'fused'],
     'evaluate/vocode: model.kernel for this run (default: the run\'s '
     'config, auto): xla runs the lax.scan sampler and scorer, fused the '
-    'fused CPU kernels (wavernn_jax/cpu_kernels.py).')
+    'fused CPU kernels (wavernn_jax/kernels/cpu_kernels.py).')
 _COMPILE_CACHE = flags.DEFINE_string(
     'compile_cache', None, 'folder of JAX\'s persistent compilation cache '
     '(default: $WAVERNN_JAX_COMPILE_CACHE, else ~/.cache/wavernn_jax/xla; '

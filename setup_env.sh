@@ -41,10 +41,10 @@ if ! .venv/bin/python -c 'import wavernn_jax, jax, flax, librosa, pytest, xdist'
   .venv/bin/python -c 'import wavernn_jax, jax, flax, librosa, pytest, xdist'
   touch .venv/.installed
 fi
-# The fused CPU kernels (wavernn_jax/cpu_kernels.py; issue 37), compiled for
+# The fused CPU kernels (wavernn_jax/kernels/cpu_kernels.py; issue 37), compiled for
 # this machine into build/ if missing. Where they cannot build, one line says
 # so and model.kernel=auto trains on the XLA path.
-.venv/bin/python -m wavernn_jax.cpu_kernels >/dev/null
+.venv/bin/python -m wavernn_jax.kernels.cpu_kernels >/dev/null
 # Debian packages (root, apt-get), installed if missing: $1 is what they
 # are for, the rest the packages.
 apt_install() {

@@ -17,7 +17,7 @@ from absl import logging
 import numpy as np
 import tensorflow_datasets as tfds
 
-from wavernn_jax import audio_io
+from wavernn_jax.utils import audio_io
 
 # (split name, first bucket, last bucket + 1) of the md5 bucket in [0, 100).
 SPLIT_BUCKETS = (('train', 0, 90), ('validation', 90, 95), ('test', 95, 100))

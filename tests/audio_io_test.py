@@ -1,4 +1,4 @@
-"""Tests for wavernn_jax.audio_io."""
+"""Tests for wavernn_jax.utils.audio_io."""
 
 import os
 
@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from tests import fake_corpus
-from wavernn_jax import audio_io
+from wavernn_jax.utils import audio_io
 
 ASTERISK_DIR = '/usr/share/asterisk/sounds/en_US_f_Allison'
 ASTERISK_SPEECH = f'{ASTERISK_DIR}/auth-thankyou.g722'

@@ -24,13 +24,13 @@ from data.wav_folder import wav_folder_dataset_builder as wav_folder
 from experiments.configs import wavernn
 from tests import fake_corpus
 from tests import tiny_training
-from wavernn_jax import audio_io
-from wavernn_jax import checkpoint
-from wavernn_jax import config_checks
-from wavernn_jax import datasets
-from wavernn_jax import evaluate
 from wavernn_jax import vocoder as vocoder_lib
-from wavernn_jax import workdir_lock
+from wavernn_jax.evaluation import evaluate
+from wavernn_jax.training import checkpoint
+from wavernn_jax.training import config_checks
+from wavernn_jax.training import datasets
+from wavernn_jax.training import workdir_lock
+from wavernn_jax.utils import audio_io
 
 
 def _one_line(excinfo, *words):
@@ -375,7 +375,7 @@ def test_resuming_a_changed_model_is_not_called_damage(trained, tmp_path,
   the way (a field it does not cover), the shapes still tell."""
   corpus, workdir = trained
   run = shutil.copytree(workdir, str(tmp_path / 'run'))
-  from wavernn_jax import train  # pylint: disable=g-import-not-at-top
+  from wavernn_jax.training import train  # pylint: disable=g-import-not-at-top
   config = tiny_training.config(corpus, **tiny_training.REFERENCE_TRAIN)
   config.model.hidden = 48
   with pytest.raises(checkpoint.CheckpointError) as e:

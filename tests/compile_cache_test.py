@@ -8,9 +8,9 @@ import sys
 import numpy as np
 
 from tests import tiny_training
-from wavernn_jax import audio_io
-from wavernn_jax import compile_cache
-from wavernn_jax import train
+from wavernn_jax.training import train
+from wavernn_jax.utils import audio_io
+from wavernn_jax.utils import compile_cache
 
 
 def _vocode(workdir, clip, out, cache) -> dict:

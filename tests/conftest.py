@@ -28,7 +28,7 @@ if 'WAVERNN_JAX_COMPILE_CACHE' not in os.environ:
 
 import jax  # pylint: disable=g-import-not-at-top
 
-from wavernn_jax import compile_cache  # pylint: disable=g-import-not-at-top
+from wavernn_jax.utils import compile_cache  # pylint: disable=g-import-not-at-top
 
 jax.config.update('jax_default_matmul_precision', 'highest')
 compile_cache.enable()

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 
 from experiments.configs import wavernn
-from wavernn_jax import cpu_kernels
-from wavernn_jax import errors
-from wavernn_jax import input_pipeline
-from wavernn_jax import model
-from wavernn_jax import sparse_training
-from wavernn_jax import sparsity
-from wavernn_jax import train
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.kernels import cpu_kernels
+from wavernn_jax.models import model
+from wavernn_jax.models import sparse_training
+from wavernn_jax.models import sparsity
+from wavernn_jax.training import input_pipeline
+from wavernn_jax.training import train
+from wavernn_jax.utils import errors
 
 pytestmark = pytest.mark.skipif(not cpu_kernels.available(),
                                 reason='the fused CPU kernels did not build')
@@ -221,7 +221,7 @@ def test_block_sparse_matmul_and_its_gradients_equal_the_masked_product(
 _ARENAS = r'''
 import ctypes, os, sys, tempfile, threading
 import numpy as np
-from wavernn_jax import cpu_kernels
+from wavernn_jax.kernels import cpu_kernels
 if sys.argv[1] == 'tuned':
   assert cpu_kernels.tune_malloc()
 def work():

@@ -8,8 +8,8 @@ import pytest
 
 from experiments.configs import wavernn
 from experiments.tools import data_pack
-import wavernn_jax
-from wavernn_jax import input_pipeline
+import wavernn_jax.training
+from wavernn_jax.training import input_pipeline
 
 
 def _config(corpus, tmp_path):
@@ -26,8 +26,9 @@ def test_packs_hold_the_dataset_and_feed_the_pipeline(corpus, tmp_path,
   data_pack.export(folder, config, ('train', 'validation'))
   source = input_pipeline.load_split(config, 'train')
   # The packs stand in for the dataset module (restored after the test).
-  monkeypatch.setitem(sys.modules, 'wavernn_jax.datasets', None)
-  monkeypatch.setattr(wavernn_jax, 'datasets', None, raising=False)
+  monkeypatch.setitem(sys.modules, 'wavernn_jax.training.datasets', None)
+  monkeypatch.setattr(wavernn_jax.training, 'datasets', None,
+                      raising=False)
   data_pack.use_packs(folder)
   packed = input_pipeline.load_split(config, 'train')
   assert isinstance(packed, data_pack.Pack)

@@ -1,4 +1,4 @@
-"""Tests for the TFDS builders in data/ and wavernn_jax.datasets.
+"""Tests for the TFDS builders in data/ and wavernn_jax.training.datasets.
 
 Builds each dataset on a tiny synthetic corpus in tmp_path and reads it back
 through array_record data sources, without TensorFlow.
@@ -19,8 +19,8 @@ from tests import fake_corpus
 from data.asterisk_allison import asterisk_allison_dataset_builder as asterisk
 from data.asterisk_voices import asterisk_voices_dataset_builder as voices
 from data.wav_folder import wav_folder_dataset_builder as wav_folder
-from wavernn_jax import audio_io
-from wavernn_jax import datasets
+from wavernn_jax.training import datasets
+from wavernn_jax.utils import audio_io
 
 SPLITS = ('train', 'validation', 'test')
 # Golden split of a few ids: md5(id) % 100, 0-89 train, 90-94 val, 95-99 test.

@@ -9,10 +9,10 @@ import pytest
 
 from experiments.configs import wavernn
 from tests import tiny_training
-from wavernn_jax import config_checks
-from wavernn_jax import input_pipeline
-from wavernn_jax import train
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.training import config_checks
+from wavernn_jax.training import input_pipeline
+from wavernn_jax.training import train
 
 
 def test_cross_entropy_by_hand():

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from tests import tiny_training
-from wavernn_jax import distributed
+from wavernn_jax.training import distributed
 
 # The tiny batch of 4 gives one row to each of 4 devices; checkpoints only at
 # the end (they do not change the trajectory).

@@ -51,9 +51,9 @@ def _is_commit(token: str) -> bool:
 
 def test_named_paths_are_recognised():
   found = list(named_paths(
-      'see `wavernn_jax/model.py`, runs/x/pair_*.json and launch.py; '
+      'see `wavernn_jax/models/model.py`, runs/x/pair_*.json and launch.py; '
       'pretrained/NAME is a placeholder; a/wavernn_jax/y is not a repo path.'))
-  assert found == [(1, 'wavernn_jax/model.py', False),
+  assert found == [(1, 'wavernn_jax/models/model.py', False),
                    (1, 'runs/x/pair_', True), (1, 'launch.py', False)]
 
 

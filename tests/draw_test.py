@@ -5,9 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from wavernn_jax import numpy_sampler
-from wavernn_jax import sampling
-from wavernn_jax import subscale_sampling
+from wavernn_jax.synthesis import numpy_sampler
+from wavernn_jax.synthesis import sampling
+from wavernn_jax.synthesis import subscale_sampling
 
 DRAWS = {'sampling': lambda l, u, t: np.asarray(sampling._draw(
              jnp.asarray(l), jnp.asarray(u), t)),

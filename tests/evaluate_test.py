@@ -9,10 +9,10 @@ import pytest
 
 from tests import fake_corpus
 from tests import tiny_training
-from wavernn_jax import evaluate
-from wavernn_jax import input_pipeline
-from wavernn_jax import train
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.evaluation import evaluate
+from wavernn_jax.training import input_pipeline
+from wavernn_jax.training import train
 
 
 def test_wav_dir_scores_without_the_training_corpus(tmp_path):

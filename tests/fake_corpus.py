@@ -7,7 +7,7 @@ import pathlib
 import numpy as np
 import soundfile as sf
 
-from wavernn_jax import audio_io
+from wavernn_jax.utils import audio_io
 
 
 def speech_like(rng, seconds: float, sample_rate: int) -> np.ndarray:

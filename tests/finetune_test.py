@@ -11,9 +11,9 @@ import pytest
 from experiments.configs import finetune
 from tests import fake_corpus
 from tests import tiny_training
-from wavernn_jax import checkpoint
-from wavernn_jax import train
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.training import checkpoint
+from wavernn_jax.training import train
 
 
 @pytest.fixture(scope='module')

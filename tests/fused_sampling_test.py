@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 
 from experiments.configs import wavernn
-from wavernn_jax import cpu_kernels
-from wavernn_jax import lpc
-from wavernn_jax import model as model_lib
-from wavernn_jax import quantization
-from wavernn_jax import sampling
-from wavernn_jax import sparse_sampling
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.features import lpc
+from wavernn_jax.features import quantization
+from wavernn_jax.kernels import cpu_kernels
+from wavernn_jax.models import model as model_lib
+from wavernn_jax.synthesis import sampling
+from wavernn_jax.synthesis import sparse_sampling
 
 pytestmark = pytest.mark.skipif(not cpu_kernels.available(),
                                 reason='the fused CPU kernels did not build')

@@ -10,8 +10,8 @@ import pytest
 import soundfile as sf
 
 from tests import fake_corpus
-from wavernn_jax import audio_io
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.utils import audio_io
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -159,7 +159,7 @@ _RAISES = """
 import sys
 from absl import flags
 import launch
-from wavernn_jax import errors
+from wavernn_jax.utils import errors
 flags.FLAGS.mark_as_parsed()
 launch.compile_cache.enable = lambda path: None
 launch.distributed.initialize = lambda *a: None

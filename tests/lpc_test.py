@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from experiments.configs import wavernn
-from wavernn_jax import config_checks
-from wavernn_jax import lpc
-from wavernn_jax import mel as mel_lib
-from wavernn_jax import model as model_lib
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.features import lpc
+from wavernn_jax.features import mel as mel_lib
+from wavernn_jax.models import model as model_lib
+from wavernn_jax.training import config_checks
 
 CFG = mel_lib.MelConfig()
 

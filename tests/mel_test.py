@@ -4,7 +4,7 @@ import librosa
 import numpy as np
 import pytest
 
-from wavernn_jax import mel as mel_lib
+from wavernn_jax.features import mel as mel_lib
 
 CFG = mel_lib.MelConfig(sample_rate=16000, n_fft=1024, win_length=800,
                         hop_length=200, n_mels=80, fmin=40.0, fmax=8000.0)

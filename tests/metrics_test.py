@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from tests import fake_corpus
-from wavernn_jax import mel as mel_lib
-from wavernn_jax import metrics
+from wavernn_jax.evaluation import metrics
+from wavernn_jax.features import mel as mel_lib
 
 
 def test_mcd_hand_computed():
@@ -43,7 +43,7 @@ def _rows(pesq):
 
 
 def test_pesq_failures_are_counted_not_averaged_away():
-  from wavernn_jax import evaluate  # pylint: disable=g-import-not-at-top
+  from wavernn_jax.evaluation import evaluate  # pylint: disable=g-import-not-at-top
   nan = float('nan')
   out = evaluate.summarize_scores(
       {'model': _rows([2.0, nan, 3.0, 2.0, 2.0, 2.0, 2.0, 2.0]),

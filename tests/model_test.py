@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp
 
-from wavernn_jax import model
-from wavernn_jax import quantization
+from wavernn_jax.features import quantization
+from wavernn_jax.models import model
 
 H = 16
 CFG = model.ModelConfig(hidden=H, n_mels=6, hop_length=4, cond_channels=8,
@@ -158,9 +158,9 @@ def test_a_training_window_scores_its_span_like_the_whole_utterance(arg,
   ln P over the scored span (Vocoder.log_prob), coarse and fine, for a
   cell whose state carries nothing from before the window."""
   from experiments.configs import wavernn  # pylint: disable=g-import-not-at-top
-  from wavernn_jax import input_pipeline  # pylint: disable=g-import-not-at-top
-  from wavernn_jax import train  # pylint: disable=g-import-not-at-top
   from wavernn_jax import vocoder as vocoder_lib  # pylint: disable=g-import-not-at-top
+  from wavernn_jax.training import input_pipeline  # pylint: disable=g-import-not-at-top
+  from wavernn_jax.training import train  # pylint: disable=g-import-not-at-top
   config = wavernn.get_config(arg)
   if lpc:
     config.model.update(emphasis=0.85, lpc_order=lpc)

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from experiments.configs import wavernn
-from wavernn_jax import config_checks
-from wavernn_jax import mel as mel_lib
-from wavernn_jax import pitch
-from wavernn_jax import quantization
+from wavernn_jax.features import mel as mel_lib
+from wavernn_jax.features import pitch
+from wavernn_jax.features import quantization
+from wavernn_jax.training import config_checks
 
 CFG = mel_lib.MelConfig()  # 16 kHz, n_fft 1024: the demo's features.
 

@@ -5,7 +5,7 @@ import json
 import matplotlib.pyplot as plt
 import numpy as np
 
-from wavernn_jax import plotting
+from wavernn_jax.utils import plotting
 
 
 def test_plot_runs_draws_each_runs_train_and_validation_curves(tmp_path,

@@ -10,9 +10,9 @@ import os
 
 import pytest
 
-from wavernn_jax import audio_io
-from wavernn_jax import evaluate
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.evaluation import evaluate
+from wavernn_jax.utils import audio_io
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CARDS = sorted(glob.glob(os.path.join(ROOT, 'pretrained', '*', 'card.json')))

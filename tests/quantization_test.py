@@ -1,6 +1,6 @@
 import numpy as np
 
-from wavernn_jax import quantization
+from wavernn_jax.features import quantization
 
 
 def test_split_combine_round_trips_every_int16():

@@ -9,10 +9,10 @@ import pytest
 
 from experiments.configs import recipes
 from experiments.configs import wavernn
-from wavernn_jax import config_checks
-from wavernn_jax import model as model_lib
-from wavernn_jax import quantization
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.features import quantization
+from wavernn_jax.models import model as model_lib
+from wavernn_jax.training import config_checks
 
 FRAMES = 6
 
@@ -177,7 +177,7 @@ def test_recipes_are_valid_configs_with_distinct_names():
   points = recipes.sweep(config)
   assert len({p['name'] for p in points}) == len(points)
   assert points[0]['overrides'] == {}  # The baseline: today's demo recipe.
-  from wavernn_jax import sweep  # pylint: disable=g-import-not-at-top
+  from wavernn_jax.training import sweep  # pylint: disable=g-import-not-at-top
   for p in points:
     config_checks.validate(sweep.point_config(config, p['overrides']))
 

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from tests import tiny_training
-from wavernn_jax import checkpoint
-from wavernn_jax import history
-from wavernn_jax import train
+from wavernn_jax.training import checkpoint
+from wavernn_jax.training import train
+from wavernn_jax.utils import history
 
 
 @pytest.fixture(scope='module')

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from experiments.configs import wavernn
-from wavernn_jax import sampling
-from wavernn_jax import sparse_sampling
-from wavernn_jax import sparsity
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.models import sparsity
+from wavernn_jax.synthesis import sampling
+from wavernn_jax.synthesis import sparse_sampling
 
 
 @pytest.fixture(autouse=True, scope='module')

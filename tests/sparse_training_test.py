@@ -10,13 +10,13 @@ import pytest
 
 from experiments.configs import wavernn
 from tests.tiny_training import config as tiny_config
-from wavernn_jax import checkpoint
-from wavernn_jax import config_checks
-from wavernn_jax import input_pipeline
-from wavernn_jax import sparse_training
-from wavernn_jax import sparsity
-from wavernn_jax import train
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.models import sparse_training
+from wavernn_jax.models import sparsity
+from wavernn_jax.training import checkpoint
+from wavernn_jax.training import config_checks
+from wavernn_jax.training import input_pipeline
+from wavernn_jax.training import train
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ import optax
 import pytest
 
 from experiments.configs import wavernn
-from wavernn_jax import checkpoint
-from wavernn_jax import config_checks
-from wavernn_jax import model as model_lib
-from wavernn_jax import sparsity
-from wavernn_jax import train
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.models import model as model_lib
+from wavernn_jax.models import sparsity
+from wavernn_jax.training import checkpoint
+from wavernn_jax.training import config_checks
+from wavernn_jax.training import train
 
 
 def test_schedule_at_hand_computed_points():

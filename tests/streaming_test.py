@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from experiments.configs import wavernn
-from wavernn_jax import streaming
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.synthesis import streaming
 
 FRAMES = 26
 

@@ -10,11 +10,11 @@ import pytest
 
 from experiments.configs import wavernn
 from tests import fake_corpus
-from wavernn_jax import config_checks
-from wavernn_jax import sparse_sampling
-from wavernn_jax import subscale
-from wavernn_jax import train
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.models import subscale
+from wavernn_jax.synthesis import sparse_sampling
+from wavernn_jax.training import config_checks
+from wavernn_jax.training import train
 
 S, HORIZON = 4, 2  # Sub-tensors and future horizon of the small model.
 
@@ -149,7 +149,7 @@ def test_generate_agrees_with_log_prob(factor, horizon, temperature, now_tap,
 
 def test_schedule_length():
   sub = subscale.SubscaleConfig(batch_factor=16, horizon=64)
-  from wavernn_jax import subscale_sampling  # pylint: disable=g-import-not-at-top
+  from wavernn_jax.synthesis import subscale_sampling  # pylint: disable=g-import-not-at-top
   # The warm-up is B * (F + 1) steps less one sub-tensor's worth.
   assert subscale_sampling.num_steps(100, sub) == 100 + 15 * 65
 

@@ -13,11 +13,11 @@ import pytest
 from experiments.configs import prune_outputs
 from experiments.configs import sparse_vs_dense
 from tests import fake_corpus
-from wavernn_jax import checkpoint
-from wavernn_jax import sparsity
-from wavernn_jax import sweep
-from wavernn_jax import train
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.models import sparsity
+from wavernn_jax.training import checkpoint
+from wavernn_jax.training import sweep
+from wavernn_jax.training import train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRUNED = tuple(sparse_vs_dense.PRUNED.split(','))

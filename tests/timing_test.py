@@ -8,7 +8,7 @@ import threading
 import jax
 import jax.numpy as jnp
 
-from wavernn_jax import timing
+from wavernn_jax.utils import timing
 
 
 def test_compile_time_counted_once_per_shape():

@@ -17,7 +17,7 @@ import numpy as np
 
 from experiments.configs import wavernn
 from tests import fake_corpus
-from wavernn_jax import checkpoint
+from wavernn_jax.training import checkpoint
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The reference run: train.steps, and checkpoints every step (so a kill has
@@ -38,7 +38,7 @@ def reference(tmp_path_factory) -> tuple[str, str]:
   The reference trains in this process, on one device, for STEPS steps.
   """
   if not _REFERENCE:
-    from wavernn_jax import train  # pylint: disable=g-import-not-at-top
+    from wavernn_jax.training import train  # pylint: disable=g-import-not-at-top
     corpus = str(tmp_path_factory.mktemp('tiny_training'))
     fake_corpus.make_ljspeech(os.path.join(corpus, 'lj'))
     workdir = os.path.join(corpus, 'reference')

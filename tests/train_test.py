@@ -9,10 +9,10 @@ import pytest
 
 from experiments.configs import wavernn
 from tests.tiny_training import config as tiny_config
-from wavernn_jax import checkpoint
-from wavernn_jax import config_checks
-from wavernn_jax import train
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.training import checkpoint
+from wavernn_jax.training import config_checks
+from wavernn_jax.training import train
 
 
 def _logged_steps(workdir):

@@ -10,9 +10,9 @@ import re
 import pytest
 
 from experiments.configs import wavernn
-from wavernn_jax import errors
-from wavernn_jax import train
-from wavernn_jax import variants
+from wavernn_jax.models import variants
+from wavernn_jax.training import train
+from wavernn_jax.utils import errors
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -52,7 +52,8 @@ def test_an_unknown_variant_or_a_bad_value_is_one_line():
 
 def _sources(*folders):
   for folder in folders:
-    for path in sorted(glob.glob(os.path.join(ROOT, folder, '*.py'))):
+    for path in sorted(glob.glob(os.path.join(ROOT, folder, '**', '*.py'),
+                                 recursive=True)):
       with open(path) as f:
         yield os.path.relpath(path, ROOT), f.read()
 
@@ -82,7 +83,8 @@ def test_the_library_has_no_import_circle():
     name = os.path.basename(path)[:-3]
     deps[name] = {
         a.name for node in ast.walk(ast.parse(text))
-        if isinstance(node, ast.ImportFrom) and node.module == 'wavernn_jax'
+        if isinstance(node, ast.ImportFrom) and node.module and
+        node.module.split('.')[0] == 'wavernn_jax'
         for a in node.names}
   done, stack = set(), []
 

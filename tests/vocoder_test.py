@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from experiments.configs import wavernn
-from wavernn_jax import numpy_sampler
-from wavernn_jax import quantization
-from wavernn_jax import sampling
-from wavernn_jax import sparse_sampling
 from wavernn_jax import vocoder as vocoder_lib
-from wavernn_jax import windows
+from wavernn_jax.features import quantization
+from wavernn_jax.synthesis import numpy_sampler
+from wavernn_jax.synthesis import sampling
+from wavernn_jax.synthesis import sparse_sampling
+from wavernn_jax.synthesis import windows
 
 FRAMES = 6
 

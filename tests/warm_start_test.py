@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from tests.tiny_training import config as tiny_config
-from wavernn_jax import checkpoint
-from wavernn_jax import train
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.training import checkpoint
+from wavernn_jax.training import train
 
 
 def test_warm_start_params_by_hand():

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from wavernn_jax import workdir_lock
+from wavernn_jax.training import workdir_lock
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = sys.executable
@@ -16,7 +16,7 @@ PYTHON = sys.executable
 # A process that holds the workdir like a training run, until killed.
 _HOLDER = """
 import sys, time
-from wavernn_jax import workdir_lock
+from wavernn_jax.training import workdir_lock
 with workdir_lock.hold(sys.argv[1]):
   print('held', flush=True)
   time.sleep(600)

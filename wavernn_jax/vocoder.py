@@ -18,17 +18,17 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from wavernn_jax import checkpoint
-from wavernn_jax import errors
-from wavernn_jax import mel as mel_lib
-from wavernn_jax import model as model_lib
-from wavernn_jax import quantization
-from wavernn_jax import sampling
-from wavernn_jax import sparse_sampling
-from wavernn_jax import sparsity as sparsity_lib
-from wavernn_jax import streaming
-from wavernn_jax import variants
-from wavernn_jax import windows
+from wavernn_jax.features import mel as mel_lib
+from wavernn_jax.features import quantization
+from wavernn_jax.models import model as model_lib
+from wavernn_jax.models import sparsity as sparsity_lib
+from wavernn_jax.models import variants
+from wavernn_jax.synthesis import sampling
+from wavernn_jax.synthesis import sparse_sampling
+from wavernn_jax.synthesis import streaming
+from wavernn_jax.synthesis import windows
+from wavernn_jax.training import checkpoint
+from wavernn_jax.utils import errors
 
 # How far above the largest value its own mel can reach (nats) a mel may
 # go before it is refused as another front-end's scale: generous, so that

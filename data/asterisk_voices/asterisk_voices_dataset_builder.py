@@ -31,7 +31,7 @@ on in another voice's config or in `multi`.
 
 Usage (no TensorFlow needed; stored as array_record):
 
-  from wavernn_jax import datasets
+  from wavernn_jax.training import datasets
   test = datasets.load_split('asterisk_voices/fr', 'test', '~/tensorflow_datasets')
 """
 

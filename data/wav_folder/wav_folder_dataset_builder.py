@@ -28,7 +28,7 @@ Real LJSpeech (13,100 clips, 24 h, 22.05 kHz; download it yourself):
       manual_dir='LJSpeech-1.1'))
   train = builder.as_data_source(split='train')
 
-or `wavernn_jax.datasets.load_split('wav_folder', 'train', data_dir,
+or `wavernn_jax.training.datasets.load_split('wav_folder', 'train', data_dir,
 manual_dir='LJSpeech-1.1', sample_rate=22050)`.
 """
 
@@ -42,7 +42,7 @@ import tensorflow_datasets as tfds
 
 import data
 
-from wavernn_jax import errors
+from wavernn_jax.utils import errors
 
 AUDIO_EXTENSIONS = ('.wav', '.flac', '.ogg')
 METADATA_FILE = 'metadata.csv'  # marks the LJSpeech layout

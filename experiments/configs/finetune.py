@@ -26,8 +26,8 @@ a larger budget to go on) and is then used like any run:
 import ml_collections
 
 from experiments.configs import wavernn
-from wavernn_jax import checkpoint
-from wavernn_jax import config_args
+from wavernn_jax.training import checkpoint
+from wavernn_jax.training import config_args
 
 ARG_DEFAULTS = {'from': '', 'wavs': '', 'data': '', 'lr': 3e-4, 'batch': 8,
                 'scratch': False}

@@ -23,7 +23,7 @@ batch 1.
 import ml_collections
 
 from experiments.configs import sparse_vs_dense
-from wavernn_jax import config_args
+from wavernn_jax.training import config_args
 
 GATES = 'R_u,R_r,R_e'
 # curve label -> pruned matrices.

@@ -23,7 +23,7 @@ copy-synthesis on the first `quality_utterances`, next to Griffin-Lim.
 import ml_collections
 
 from experiments.configs import wavernn
-from wavernn_jax import config_args
+from wavernn_jax.training import config_args
 
 # name -> dotted overrides of the demo config. Append new recipes at the end:
 # --sweep_index refers to positions in this list. After the first pair

@@ -25,8 +25,8 @@ through the block-sparse kernel once it is sparse enough
 import ml_collections
 
 from experiments.configs import wavernn
-from wavernn_jax import config_args
-from wavernn_jax import sparsity
+from wavernn_jax.models import sparsity
+from wavernn_jax.training import config_args
 
 SPARSITIES = (0.0, 0.5, 0.8, 0.9, 0.95)
 PRUNED = 'R_u,R_r,R_e,O1,O2,O3,O4'

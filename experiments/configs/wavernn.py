@@ -27,8 +27,8 @@ Usage:
 
 import ml_collections
 
-from wavernn_jax import config_args
-from wavernn_jax import subscale
+from wavernn_jax.models import subscale
+from wavernn_jax.training import config_args
 
 ARG_DEFAULTS = dict(variant='dense', preset='demo', hidden=-1,
                     conditional=True, seed=0, steps=-1, ckpt_every=-1,
@@ -182,7 +182,7 @@ def get_config(arg: str = '') -> ml_collections.ConfigDict:
       c.subscale.channels = 32
       c.data.update(crop_samples=3840, batch_size=8)
 
-  # Block pruning (PAPER.md §2; wavernn_jax/sparsity.py): variant=sparse, or
+  # Block pruning (PAPER.md §2; wavernn_jax/models/sparsity.py): variant=sparse, or
   # subscale with sparsity > 0. Schedule z(t) = Z (1 - (1 - (t - t0)/S)^3).
   c.sparsity = ml_collections.ConfigDict()
   c.sparsity.enabled = args.variant == 'sparse' or (

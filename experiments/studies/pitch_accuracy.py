@@ -19,10 +19,10 @@ import librosa
 import numpy as np
 
 from experiments.configs import wavernn
-from wavernn_jax import input_pipeline
-from wavernn_jax import mel as mel_lib
-from wavernn_jax import pitch
-from wavernn_jax import quantization
+from wavernn_jax.features import mel as mel_lib
+from wavernn_jax.features import pitch
+from wavernn_jax.features import quantization
+from wavernn_jax.training import input_pipeline
 
 _UTTERANCES = flags.DEFINE_integer('utterances', 8, 'utterances scored')
 _SPLIT = flags.DEFINE_string('split', 'test', 'dataset split')

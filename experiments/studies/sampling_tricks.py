@@ -32,11 +32,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from wavernn_jax import input_pipeline
-from wavernn_jax import metrics
-from wavernn_jax import pitch
-from wavernn_jax import sampling
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.evaluation import metrics
+from wavernn_jax.features import pitch
+from wavernn_jax.synthesis import sampling
+from wavernn_jax.training import input_pipeline
 
 _WORKDIR = flags.DEFINE_string('workdir',
                                'pretrained/dense384_lpc_pitch_v2',

@@ -21,11 +21,11 @@ from absl import flags
 import jax.numpy as jnp
 import numpy as np
 
-from wavernn_jax import audio_io
-from wavernn_jax import lpc
-from wavernn_jax import quantization
-from wavernn_jax import subscale
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.features import lpc
+from wavernn_jax.features import quantization
+from wavernn_jax.models import subscale
+from wavernn_jax.utils import audio_io
 
 _WORKDIR = flags.DEFINE_string('workdir', 'pretrained/subscale384_lpc2',
                                'A Subscale model (its mel and emphasis).')

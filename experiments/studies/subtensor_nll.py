@@ -16,8 +16,8 @@ from absl import app
 from absl import flags
 import numpy as np
 
-from wavernn_jax import audio_io
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.utils import audio_io
 
 _WORKDIRS = flags.DEFINE_multi_string('workdir', None, 'Models to score.',
                                       required=True)

@@ -28,11 +28,11 @@ from absl import flags
 import jax
 import numpy as np
 
-from wavernn_jax import errors
-from wavernn_jax import input_pipeline
-from wavernn_jax import mel as mel_lib
-from wavernn_jax import quantization
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.features import mel as mel_lib
+from wavernn_jax.features import quantization
+from wavernn_jax.training import input_pipeline
+from wavernn_jax.utils import errors
 
 _WORKDIRS = flags.DEFINE_multi_string('workdir', [], 'trained models.')
 _UTTERANCES = flags.DEFINE_integer('utterances', 8, 'first test utterances.')

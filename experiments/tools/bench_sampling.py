@@ -75,15 +75,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from experiments.configs import wavernn
-from wavernn_jax import audio_io
-from wavernn_jax import mel as mel_lib
-from wavernn_jax import model as model_lib
-from wavernn_jax import numpy_sampler
-from wavernn_jax import sampling
-from wavernn_jax import sparse_sampling
-from wavernn_jax import sparsity as sparsity_lib
-from wavernn_jax import timing
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.features import mel as mel_lib
+from wavernn_jax.models import model as model_lib
+from wavernn_jax.models import sparsity as sparsity_lib
+from wavernn_jax.synthesis import numpy_sampler
+from wavernn_jax.synthesis import sampling
+from wavernn_jax.synthesis import sparse_sampling
+from wavernn_jax.utils import audio_io
+from wavernn_jax.utils import timing
 
 _HIDDEN = flags.DEFINE_list('hidden', ['512', '896'], 'Hidden sizes.')
 _BATCH = flags.DEFINE_list('batch', ['1', '16'], 'Batch sizes.')

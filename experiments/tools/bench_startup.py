@@ -47,15 +47,15 @@ def main(argv):
     mark[0] = now
 
   import jax  # pylint: disable=unused-import
-  from wavernn_jax import audio_io
-  from wavernn_jax import compile_cache
-  from wavernn_jax import cpu_kernels
-  from wavernn_jax import evaluate  # pylint: disable=unused-import
-  from wavernn_jax import sampling
-  from wavernn_jax import sparse_sampling
-  from wavernn_jax import timing
-  from wavernn_jax import train  # pylint: disable=unused-import
   from wavernn_jax import vocoder
+  from wavernn_jax.evaluation import evaluate  # pylint: disable=unused-import
+  from wavernn_jax.kernels import cpu_kernels
+  from wavernn_jax.synthesis import sampling
+  from wavernn_jax.synthesis import sparse_sampling
+  from wavernn_jax.training import train  # pylint: disable=unused-import
+  from wavernn_jax.utils import audio_io
+  from wavernn_jax.utils import compile_cache
+  from wavernn_jax.utils import timing
   lap('imports_s')
   cpu_kernels.tune_malloc()
   compile_cache.enable(_CACHE.value)

@@ -40,7 +40,7 @@ import time
 from absl import app
 from absl import flags
 
-from wavernn_jax import timing
+from wavernn_jax.utils import timing
 
 _PRESET = flags.DEFINE_string('preset', 'demo',
                               'experiments/configs/wavernn.py preset.')
@@ -96,8 +96,8 @@ def _child(dtype: str, cores: int, path: str = 'dense',
   config.sparsity.train_kernel = 'sparse' if path == 'kernel' else 'dense'
   if _BATCH.value > 0:
     config.data.batch_size = _BATCH.value
-  from wavernn_jax import cpu_kernels  # pylint: disable=g-import-not-at-top
-  from wavernn_jax import model  # pylint: disable=g-import-not-at-top
+  from wavernn_jax.kernels import cpu_kernels  # pylint: disable=g-import-not-at-top
+  from wavernn_jax.models import model  # pylint: disable=g-import-not-at-top
   cpu_kernels.tune_malloc()  # As launch.py does.
   fused = model.ModelConfig.from_config(config).fused()
   step, state, window = synthetic_step.make(config, density=density)

@@ -35,7 +35,7 @@ for k in $kernels; do
   for c in cold warm; do
     PYTHONPATH=. $py -c "
 import json, sys
-from wavernn_jax import timing
+from wavernn_jax.utils import timing
 print(json.dumps(dict(model=sys.argv[1], kernel=sys.argv[2],
                       compile_cache=sys.argv[3],
                       process_wall_s=float(open(sys.argv[4]).read()),

@@ -25,7 +25,7 @@ from absl import app
 from absl import flags
 import numpy as np
 
-import wavernn_jax
+import wavernn_jax.training
 
 _EXPORT = flags.DEFINE_string('export', None, 'write the packs to this folder.')
 _PACKS = flags.DEFINE_string('packs', None, 'train from the packs in this '
@@ -54,7 +54,7 @@ class Pack:
 
 def export(folder: str, config, splits=('train', 'validation')) -> None:
   """Writes folder/SPLIT.npz for each split of the config's dataset."""
-  from wavernn_jax import input_pipeline  # pylint: disable=g-import-not-at-top
+  from wavernn_jax.training import input_pipeline  # pylint: disable=g-import-not-at-top
   os.makedirs(folder, exist_ok=True)
   for split in splits:
     source = input_pipeline.load_split(config, split)
@@ -70,8 +70,8 @@ def export(folder: str, config, splits=('train', 'validation')) -> None:
 
 
 def use_packs(folder: str) -> None:
-  """`wavernn_jax.datasets.load_split` reads the packs (no TFDS import)."""
-  module = types.ModuleType('wavernn_jax.datasets')
+  """`training.datasets.load_split` reads the packs (no TFDS import)."""
+  module = types.ModuleType('wavernn_jax.training.datasets')
 
   def load_split(name, split, data_dir=None, manual_dir=None,
                  sample_rate=None):
@@ -83,8 +83,8 @@ def use_packs(folder: str) -> None:
     return Pack(path)
 
   module.load_split = load_split
-  sys.modules['wavernn_jax.datasets'] = module
-  wavernn_jax.datasets = module  # Also where `from wavernn_jax import` looks.
+  sys.modules['wavernn_jax.training.datasets'] = module
+  wavernn_jax.training.datasets = module  # Also where `from ... import` looks.
 
 
 def main(argv):

@@ -20,11 +20,11 @@ from absl import flags
 import jax
 import numpy as np
 
-from wavernn_jax import audio_io
-from wavernn_jax import evaluate
-from wavernn_jax import history
-from wavernn_jax import model as model_lib
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.evaluation import evaluate
+from wavernn_jax.models import model as model_lib
+from wavernn_jax.utils import audio_io
+from wavernn_jax.utils import history
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Training workdir.',
                                required=True)

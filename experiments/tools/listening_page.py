@@ -24,12 +24,12 @@ from absl import flags
 import matplotlib.pyplot as plt
 import numpy as np
 
-from wavernn_jax import audio_io
-from wavernn_jax import evaluate
-from wavernn_jax import input_pipeline
-from wavernn_jax import metrics
-from wavernn_jax import plotting
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.evaluation import evaluate
+from wavernn_jax.evaluation import metrics
+from wavernn_jax.training import input_pipeline
+from wavernn_jax.utils import audio_io
+from wavernn_jax.utils import plotting
 
 _OUT = flags.DEFINE_string('out', 'workdirs/listen', 'Output folder.')
 _MODELS = flags.DEFINE_list('models', None, 'name=workdir pairs (default: '

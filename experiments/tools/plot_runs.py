@@ -14,7 +14,7 @@ import sys
 from absl import app
 from absl import flags
 
-from wavernn_jax import plotting
+from wavernn_jax.utils import plotting
 
 _RUNS = flags.DEFINE_list('runs', None, 'label=workdir pairs.')
 _CHAIN = flags.DEFINE_list(

@@ -25,12 +25,12 @@ import jax
 import jax.numpy as jnp
 
 from experiments.configs import wavernn
-from wavernn_jax import model
-from wavernn_jax import sampling
-from wavernn_jax import sparse_sampling
-from wavernn_jax import sparsity
-from wavernn_jax import subscale_sampling
 from wavernn_jax import vocoder as vocoder_lib
+from wavernn_jax.models import model
+from wavernn_jax.models import sparsity
+from wavernn_jax.synthesis import sampling
+from wavernn_jax.synthesis import sparse_sampling
+from wavernn_jax.synthesis import subscale_sampling
 
 _HIDDEN = flags.DEFINE_integer('hidden', 896, 'H.')
 _SPARSITY = flags.DEFINE_float('sparsity', 0.96, 'Sparsity of the pruned '

@@ -26,8 +26,8 @@ from absl import flags
 import jax
 
 from experiments.configs import wavernn
-from wavernn_jax import cpu_kernels
-from wavernn_jax import timing
+from wavernn_jax.kernels import cpu_kernels
+from wavernn_jax.utils import timing
 from experiments.tools import synthetic_step
 
 _KERNEL = flags.DEFINE_enum('kernel', 'fused', ['xla', 'fused'],

@@ -12,10 +12,10 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 import numpy as np
 
-from wavernn_jax import input_pipeline
-from wavernn_jax import sparse_training
-from wavernn_jax import train
-from wavernn_jax import variants
+from wavernn_jax.models import sparse_training
+from wavernn_jax.models import variants
+from wavernn_jax.training import input_pipeline
+from wavernn_jax.training import train
 
 
 def make(config, seed: int = 0, density: float | None = None):
