@@ -44,7 +44,7 @@ def test_machine_names_the_cpu_and_its_vector_flags(tmp_path):
   # The cores this process may run on: one when pinned to one.
   pinned = subprocess.run(
       [sys.executable, '-c', 'import os; os.sched_setaffinity(0, '
-       '{min(os.sched_getaffinity(0))}); from wavernn_jax import timing; '
+       '{min(os.sched_getaffinity(0))}); from wavernn_jax.utils import timing; '
        'print(timing.machine()["cores"])'], capture_output=True, text=True,
       check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
   assert pinned.stdout.strip() == '1'

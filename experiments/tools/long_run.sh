@@ -47,7 +47,7 @@ if [ ! -d "$work/checkpoints" ] && [ -d "$store_from/checkpoints" ]; then
   cp "$store_from/metrics.jsonl" "$work/"
 fi
 # max_cpu_seconds is a total across resumes: what was spent plus the budget.
-spent=$($py -c "from wavernn_jax import history; print(history.last_value('$work/metrics.jsonl', 'train_cpu_seconds'))")
+spent=$($py -c "from wavernn_jax.utils import history; print(history.last_value('$work/metrics.jsonl', 'train_cpu_seconds'))")
 total=$($py -c "print($spent + $budget)")
 echo "Training $name on core $core: $spent CPU-s so far, up to $total."
 taskset -c "$core" $py launch.py --config="experiments/configs/long_runs.py:$name" \
