@@ -64,11 +64,17 @@ Runs (command chain, cost so far, scores: docs/RESULTS.md):
   sparse896_z95_long2  Issue 37: sparse896_z95_long's step 48,000 trained
                   on: the same recipe and batch, a warm restart whose cosine
                   ends at step 80,000 (LR 5.7e-4 at the resume point,
-                  decaying to 7.5e-5), on the fused CPU path.
+                  decaying to 7.5e-5), on the fused CPU path. Concluded at
+                  step 80,000 (47,283 CPU-s; validation 8.600 Polyak) and
+                  shipped as pretrained/sparse896_lpc_pitch; its full
+                  checkpoint left the tree (commit a728c0d holds it).
   sparse896_z95_long3  Issue 37: sparse896_z95_long2's step 80,000 (the end
                   of its cosine) trained on with a warm restart whose
                   cosine ends at step 110,000 (LR 3.2e-4 at the resume
                   point, decaying to 7.5e-5), on the fused CPU path.
+                  At step 101,631 on 2026-12-07 (52,542 CPU-s; validation
+                  8.594, Polyak 8.591; test NLL 8.379 at step 94,500); the
+                  checkpoint is in runs/.
 
 Expected curves and the speed of the chosen run: docs/RESULTS.md, "A large
 sparse model that is also real time".
