@@ -62,10 +62,10 @@ def tune_malloc() -> bool:
   reused. XLA runs the step on its thread pool, whose threads each get an
   arena of their own, and glibc unmaps a thread arena's heap once it is
   free whatever the trim threshold: so one arena for the process (measured
-  on the flagship's fused step, one AVX2 core: 860k -> 260k page faults in
-  a 22-step benchmark, 0.285 -> 0.196 CPU-s per step). Both paths gain;
-  launch.py and the benchmarks call it at start, before XLA's threads
-  allocate. Returns whether it applied (False off glibc).
+  on the flagship's fused step, one AVX2 core: 860k -> 274k page faults in
+  a 22-step benchmark, 0.27 -> 0.185 CPU-s per step in alternating
+  processes). Both paths gain; launch.py and the benchmarks call it at
+  start, before XLA's threads allocate. Returns whether it applied (False off glibc).
   """
   try:
     libc = ctypes.CDLL(None)
