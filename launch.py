@@ -86,6 +86,12 @@ _KERNEL = flags.DEFINE_enum(
     'evaluate/vocode: model.kernel for this run (default: the run\'s '
     'config, auto): xla runs the lax.scan sampler and scorer, fused the '
     'fused CPU kernels (wavernn_jax/kernels/cpu_kernels.py).')
+_SAMPLE_DTYPE = flags.DEFINE_enum(
+    'sample_dtype', 'float32', list(vocoder.SPARSE_DTYPES),
+    'evaluate --quality/vocode: storage of the sampler\'s block-sparse '
+    'weights. float16 halves the bytes the fused CPU sampler reads per '
+    'sample (faster where they then fit in L2; test NLL of the flagship '
+    '+0.00002 bit, docs/RESULTS.md); float32 is the trained model exactly.')
 _COMPILE_CACHE = flags.DEFINE_string(
     'compile_cache', None, 'folder of JAX\'s persistent compilation cache '
     '(default: $WAVERNN_JAX_COMPILE_CACHE, else ~/.cache/wavernn_jax/xla; '
@@ -122,7 +128,8 @@ def _parse_flags(argv: list[str]) -> list[str]:
 def _vocode_split(workdir: str) -> list[dict]:
   """Copy-synthesis of the first --num utterances of --split."""
   voc = vocoder.Vocoder.restore(workdir, average=_AVERAGE.value,
-                                kernel=_KERNEL.value)
+                                kernel=_KERNEL.value,
+                                sparse_dtype=_SAMPLE_DTYPE.value)
   source = evaluate.input_pipeline.load_split(voc.config, _SPLIT.value)
   out_dir = _OUTPUT.value or os.path.join(workdir, 'vocoded')
   os.makedirs(out_dir, exist_ok=True)
@@ -201,7 +208,8 @@ def run(argv):
     result = evaluate.evaluate(workdir, _WAV_DIR.value, _SPLIT.value,
                                quality_utterances=_QUALITY.value,
                                average=_AVERAGE.value, seed=_SEED.value,
-                               dataset=_DATASET.value, kernel=_KERNEL.value)
+                               dataset=_DATASET.value, kernel=_KERNEL.value,
+                               sample_dtype=_SAMPLE_DTYPE.value)
   elif _INPUT.value or _MEL.value:
     if not _OUTPUT.value:
       flag = '--input' if _INPUT.value else '--mel'
@@ -209,7 +217,8 @@ def run(argv):
           f'--mode=vocode {flag}=... needs --output=out.wav.')
     stream_frames = _stream_frames()
     voc = vocoder.Vocoder.restore(workdir, average=_AVERAGE.value,
-                                  kernel=_KERNEL.value)
+                                  kernel=_KERNEL.value,
+                                  sparse_dtype=_SAMPLE_DTYPE.value)
     vocode_one = (evaluate.vocode_file if _INPUT.value else
                   evaluate.vocode_mel_file)
     result = vocode_one(

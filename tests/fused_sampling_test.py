@@ -115,6 +115,48 @@ def test_chunks_and_padding_give_the_one_call_result():
     np.testing.assert_array_equal(x, y)
 
 
+def test_half_storage_is_exact_and_one_row_is_a_batch_row(monkeypatch):
+  """Block-sparse values stored in float16 (`Vocoder.sparse_dtype`) draw
+  exactly what the float32 path draws on the same numbers, at batch 2 and
+  at batch 1 (the packed single-row product); and batch 1 draws, bit for
+  bit, row 0 of a batch of 2 given the same uniforms."""
+  voc = _vocoder(True, **FLAGSHIP)  # Unbalanced rows: padded groups.
+  mel = _mel(voc)
+  w = sparse_sampling.sampler_weights(voc.weights(), voc.pruned_specs())
+  def stored(dtype):
+    return {k: sparse_sampling.BlockSparse(
+        v.values.astype(jnp.float16).astype(dtype), v.idx, v.shape, v.block)
+            if isinstance(v, sparse_sampling.BlockSparse) else v
+            for k, v in w.items()}
+  half, single = stored(jnp.float16), stored(jnp.float32)
+  xin = vocoder_lib.window_terms(voc.net, voc.params, mel, 0, FRAMES,
+                                 batch=2)
+  xin = jnp.concatenate([xin[:1], xin[:1]])[:, :FRAMES]  # One, twice.
+  u = jax.random.uniform(jax.random.key(5), (FRAMES, voc.hop_length, 2, 2))
+  key, temp = jax.random.key(0), jnp.float32(1.0)
+  asked = []  # The matrices sample_fused asks the kernel to read in half.
+  real = cpu_kernels.sample_frames
+  monkeypatch.setattr(cpu_kernels, 'sample_frames', lambda *a: (
+      asked.append(tuple(a[-1])), real(*a))[1])
+  out = {}
+  for name, weights in (('half', half), ('single', single)):
+    for b in (1, 2):
+      out[name, b] = sampling.sample_fused(weights, xin[:b], key, temp,
+                                           voc.hop_length,
+                                           u_FxPxBx2=u[:, :, :b])
+  assert asked == [('R', 'O1', 'O2', 'O3', 'O4')] * 2 + [()] * 2
+  for b in (1, 2):
+    for x, y in zip(out['half', b][:2], out['single', b][:2]):
+      np.testing.assert_array_equal(x, y)
+  for x, y in zip(out['half', 1][:2], out['half', 2][:2]):
+    np.testing.assert_array_equal(x[0], y[0])
+  assert len(np.unique(np.asarray(out['half', 1][0]))) > 50
+  # Rounding to float16 moved the weights: other ln P than float32's.
+  full = sampling.sample_fused(w, xin[:1], key, temp, voc.hop_length,
+                               u_FxPxBx2=u[:, :, :1])
+  assert not np.array_equal(full[1], out['half', 1][1])
+
+
 def test_temperature_sharpens_the_draws():
   voc = _vocoder(False, embed_inputs=False)
   mel = _mel(voc)

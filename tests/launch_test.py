@@ -51,12 +51,14 @@ def test_evaluate_prints_json_last_line(trained):
   assert result['quality_utterances'] == 1
   assert result['griffin_lim_mcd_db'] < result['mcd_db']
   assert 0 <= result['stoi'] <= 1 and 1 <= result['griffin_lim_pesq_wb'] <= 4.7
-  assert result['quality_seed'] == 0
+  assert result['quality_seed'] == 0 and result['sample_dtype'] == 'float32'
   # Another --seed draws other samples; Griffin-Lim's scores stay.
   proc = _run('--mode=evaluate', f'--workdir={workdir}',
-              f'--wav_dir={lj}/wavs', '--quality=1', '--seed=7')
+              f'--wav_dir={lj}/wavs', '--quality=1', '--seed=7',
+              '--sample_dtype=float16')
   reseeded = json.loads(proc.stdout.strip().splitlines()[-1])
   assert reseeded['quality_seed'] == 7
+  assert reseeded['sample_dtype'] == 'float16'  # Reported, passed on.
   assert reseeded['mcd_db'] != result['mcd_db']
   assert reseeded['griffin_lim_mcd_db'] == result['griffin_lim_mcd_db']
 

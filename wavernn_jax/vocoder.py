@@ -82,13 +82,21 @@ def _weights(net, params):
   return net.apply(params, method='weights')
 
 
+# Vocoder.sparse_dtype by name (launch.py --sample_dtype).
+SPARSE_DTYPES = {'float32': np.float32, 'float16': jnp.float16,
+                 'bfloat16': jnp.bfloat16}
+
+
 class Vocoder:
   """A WaveRNN with its feature settings and parameters."""
 
   # generate(): None = run a matrix block-sparse when its density is at most
   # sparse_sampling.DENSITY_THRESHOLD (measured), True = always, False = never.
   sparse_kernel = None
-  sparse_dtype = np.float32  # storage of block-sparse values (or bfloat16).
+  # Storage of the sampler's block-sparse values: float32, float16 (the
+  # fused CPU sampler then reads half the bytes per sample: F16C) or
+  # bfloat16. Both samplers multiply the stored numbers in float32.
+  sparse_dtype = np.float32
 
   def __init__(self, config: ml_collections.ConfigDict, params,
                step: int = 0):
@@ -116,12 +124,14 @@ class Vocoder:
 
   @classmethod
   def restore(cls, workdir, step: int | None = None, average: bool = True,
-              kernel: str | None = None) -> 'Vocoder':
+              kernel: str | None = None,
+              sparse_dtype: str | None = None) -> 'Vocoder':
     """The vocoder of a training workdir's latest (or given) checkpoint.
 
     With `average`, the Polyak-averaged params where the run kept them
     (train.ema_decay > 0); else the trained params. `kernel` replaces the
     run's model.kernel (auto | xla | fused: which sampler and scorer run).
+    `sparse_dtype` (float32 | float16 | bfloat16) sets `sparse_dtype`.
     """
     config = ml_collections.ConfigDict(checkpoint.latest_config(workdir))
     if kernel is not None:
@@ -131,6 +141,8 @@ class Vocoder:
     params = ckpt.restore_params(step, average)
     voc = cls(config, params, step)
     voc.averaged = average and ckpt.has_ema(step)
+    if sparse_dtype is not None:
+      voc.sparse_dtype = SPARSE_DTYPES[sparse_dtype]
     return voc
 
   def export(self, path) -> None:

@@ -45,12 +45,13 @@ recorded; left1, session 6's; defaults). With --vocode_workdir the
 vocode command (`launch.py --mode=vocode`) runs end to end in a fresh
 process on a --vocode_seconds file cut from the test fixture, and its wall
 time, compile time and samples/s are a row too, one per
---sample_kernels (xla, fused: "sample_kernel" in each line); --path=vocode
+--sample_kernels (xla, fused: "sample_kernel" in each line) and
+--sample_dtypes (launch.py --sample_dtype: "sample_dtype"); --path=vocode
 prints only those rows:
 
   taskset -c 0 env PYTHONPATH=. python experiments/tools/bench_sampling.py \
       --path=vocode --vocode_workdir=pretrained/sparse896_lpc_pitch \
-      --sample_kernels=xla,fused
+      --sample_kernels=xla,fused --sample_dtypes=float32,float16
 
   PYTHONPATH=. python experiments/tools/bench_sampling.py --path=generate \
       --hidden=896 --generate_seconds=6 --subscale_horizons=64 \
@@ -162,6 +163,9 @@ _SAMPLE_KERNELS = flags.DEFINE_list(
     'sample_kernels', ['auto'], 'vocode: model.kernel of each row '
     '(launch.py --kernel): xla (the lax.scan sampler), fused (the fused CPU '
     'sampler), auto.')
+_SAMPLE_DTYPES = flags.DEFINE_list(
+    'sample_dtypes', ['float32'], 'vocode: launch.py --sample_dtype of each '
+    'row (storage of the block-sparse weights: float32, float16, bfloat16).')
 _VOCODE_SECONDS = flags.DEFINE_float('vocode_seconds', 10.0, 'generate: '
                                      'seconds of the file vocoded.')
 
@@ -473,13 +477,13 @@ def generate_rows(hidden: int) -> None:
 
 
 def vocode_only() -> None:
-  rows = [r for kernel in _SAMPLE_KERNELS.value
-          for r in vocode_rows(_VOCODE_WORKDIR.value, _VOCODE_SECONDS.value,
-                               kernel)]
-  for r in rows:
-    print(json.dumps(dict(r, threads=_threads(), jax=jax.__version__,
-                          device=jax.devices()[0].platform,
-                          **timing.machine())), flush=True)
+  for kernel in _SAMPLE_KERNELS.value:
+    for dtype in _SAMPLE_DTYPES.value:
+      for r in vocode_rows(_VOCODE_WORKDIR.value, _VOCODE_SECONDS.value,
+                           kernel, dtype):
+        print(json.dumps(dict(r, threads=_threads(), jax=jax.__version__,
+                              device=jax.devices()[0].platform,
+                              **timing.machine())), flush=True)
 
 
 # --path=features: each row adds one input to the one before (random
@@ -519,9 +523,10 @@ def feature_rows(hidden: int, z: float) -> None:
           flush=True)
 
 
-def vocode_rows(workdir: str, seconds: float,
-                kernel: str = 'auto') -> list[dict]:
-  """`launch.py --mode=vocode --kernel=KERNEL` end to end in fresh
+def vocode_rows(workdir: str, seconds: float, kernel: str = 'auto',
+                dtype: str = 'float32') -> list[dict]:
+  """`launch.py --mode=vocode --kernel=KERNEL --sample_dtype=DTYPE` end to
+  end in fresh
   processes, twice with a new compile cache (cold: it compiles; warm: it
   loads)."""
   voc = vocoder_lib.Vocoder.restore(workdir)
@@ -534,19 +539,21 @@ def vocode_rows(workdir: str, seconds: float,
   with tempfile.TemporaryDirectory() as tmp:
     src, out = os.path.join(tmp, 'in.wav'), os.path.join(tmp, 'out.wav')
     audio_io.write_wav(src, wave, voc.sample_rate)
-    cache = os.path.join(tmp, f'cache_{kernel}')
+    cache = os.path.join(tmp, f'cache_{kernel}_{dtype}')
     for name in ('cold', 'warm'):
       t0 = time.perf_counter()
       proc = subprocess.run(
           [sys.executable, os.path.join(os.path.dirname(__file__), '..', '..',
                                         'launch.py'), '--mode=vocode',
            f'--workdir={workdir}', f'--input={src}', f'--output={out}',
-           f'--compile_cache={cache}', f'--kernel={kernel}'],
+           f'--compile_cache={cache}', f'--kernel={kernel}',
+           f'--sample_dtype={dtype}'],
           capture_output=True, text=True, check=True)
       wall = time.perf_counter() - t0
       r = json.loads(proc.stdout.strip().splitlines()[-1])
       rows.append(dict(
-          path='vocode_command', sample_kernel=kernel, compile_cache=name,
+          path='vocode_command', sample_kernel=kernel, sample_dtype=dtype,
+          compile_cache=name,
           workdir=workdir,
           samples=r['samples'], audio_seconds=r['samples'] / voc.sample_rate,
           process_wall_s=round(wall, 2), generate_s=round(r['seconds'], 2),

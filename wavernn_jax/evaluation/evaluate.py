@@ -159,7 +159,8 @@ def evaluate(workdir: str, wav_dir: str | None = None, split: str = 'test',
              batch_size: int = 16, with_baseline: bool = True,
              quality_utterances: int = 0, average: bool = True,
              seed: int = 0, dataset: str | None = None,
-             kernel: str | None = None) -> dict:
+             kernel: str | None = None,
+             sample_dtype: str | None = None) -> dict:
   """NLL of a workdir's latest checkpoint on a split or a folder of wavs.
 
   `dataset` scores another dataset's split than the run's own (e.g.
@@ -176,8 +177,11 @@ def evaluate(workdir: str, wav_dir: str | None = None, split: str = 'test',
     averaged_params: whether the Polyak average was scored (`average` and
     the run kept one, train.ema_decay). Copy-synthesis vocodes utterance i
     with seed `seed` + i (`quality_seed`): other seeds, other draws.
+    `sample_dtype`: `Vocoder.restore`'s sparse_dtype, the storage of the
+    block-sparse weights that the NLL and copy-synthesis both use.
   """
-  voc = vocoder_lib.Vocoder.restore(workdir, average=average, kernel=kernel)
+  voc = vocoder_lib.Vocoder.restore(workdir, average=average, kernel=kernel,
+                                    sparse_dtype=sample_dtype)
   data_config = voc.config
   if dataset:
     data_config = ml_collections.ConfigDict(voc.config.to_dict())
@@ -191,6 +195,7 @@ def evaluate(workdir: str, wav_dir: str | None = None, split: str = 'test',
   result.update(split=wav_dir or split, step=voc.step,
                 dataset=None if wav_dir else data_config.data.name,
                 averaged_params=voc.averaged,
+                sample_dtype=np.dtype(voc.sparse_dtype).name,
                 uniform_bits_per_sample=baselines.UNIFORM_BITS)
   if with_baseline:
     train = _training_split(data_config, needed=not wav_dir)

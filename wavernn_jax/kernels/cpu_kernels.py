@@ -30,6 +30,7 @@ import sys
 from absl import logging
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 KERNELS = ('auto', 'xla', 'fused')
 _CSRC = pathlib.Path(__file__).parent / 'csrc'
@@ -262,8 +263,12 @@ def _matmul_bwd(res, dy):
 block_sparse_matmul.defvjp(_matmul_fwd, _matmul_bwd)
 
 
+# The sampled matrices, in the order of the kernel's `half` bit mask.
+_SAMPLED = ('R', 'O1', 'O2', 'O3', 'O4')
+
+
 def sample_frames(xin_FxBxU, a_FxBxK, u_FxPxBx2, w_in_NxG, w_c, kept, carry,
-                  temperature, valid):
+                  temperature, valid, half=()):
   """A chunk of frames' sampling steps in one call (csrc/sample.cc).
 
   Args:
@@ -280,6 +285,9 @@ def sample_frames(xin_FxBxU, a_FxBxK, u_FxPxBx2, w_in_NxG, w_c, kept, carry,
     temperature: float32 scalar.
     valid: int32 scalar: frames that are sampled (the rest are padding:
       zeros out, carry untouched).
+    half: names of the matrices ('R', 'O1'..'O4') whose values are float16
+      numbers: the kernel multiplies them in half-precision storage (F16C),
+      half the bytes per sample. Rounds any that are not.
 
   Returns:
     audio int16 [F, P, B], ln P float32 [F, P, B], the carry after.
@@ -301,7 +309,8 @@ def sample_frames(xin_FxBxU, a_FxBxK, u_FxPxBx2, w_in_NxG, w_c, kept, carry,
       u_FxPxBx2.astype(jnp.float32), w_in_NxG.astype(jnp.float32),
       w_c.astype(jnp.float32), *kept['R'], *mats, h.astype(jnp.float32),
       pc.astype(jnp.int32), pf.astype(jnp.int32), hist.astype(jnp.int32),
-      jnp.asarray(temperature, jnp.float32), jnp.asarray(valid, jnp.int32))
+      jnp.asarray(temperature, jnp.float32), jnp.asarray(valid, jnp.int32),
+      half=np.int32(sum(1 << i for i, n in enumerate(_SAMPLED) if n in half)))
   return audio, lp, tuple(carry)
 
 

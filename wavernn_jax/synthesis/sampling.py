@@ -160,10 +160,13 @@ def _xla_sampler_once(why: str):
 
 @functools.partial(jax.jit, static_argnames=('hop',))
 def sample_fused(w: model.Weights, xin_BxFxG, key, temperature, hop: int,
-                 carry=None, first_frame=0, valid_frames=None):
+                 carry=None, first_frame=0, valid_frames=None,
+                 u_FxPxBx2=None):
   """`sample` on the fused CPU kernel (`cpu_kernels.sample_frames`): the
   same signature, the same uniforms, the same cell; a chunk's steps in one
-  call. Weights: those `fused_unsupported` accepts.
+  call. Weights: those `fused_unsupported` accepts; block-sparse ones stored
+  in float16 run from half-precision storage. `u_FxPxBx2` replaces the
+  uniforms drawn from `key` (tests).
 
   Float order differs from the XLA sampler's (sums, tanh, exp), so a draw
   whose uniform falls within rounding of a CDF step may differ, and the
@@ -181,15 +184,18 @@ def sample_fused(w: model.Weights, xin_BxFxG, key, temperature, hop: int,
     a_q = lpc.fixed_point(a_BxFxK)
     w_in = jnp.concatenate([w['I_prev'], w['I_lpc']], axis=0)
   frames = first_frame + jnp.arange(f)
-  u_FxPxBx2 = jax.vmap(lambda i: jax.random.uniform(
-      jax.random.fold_in(key, i), (hop, b, 2)))(frames)
+  if u_FxPxBx2 is None:
+    u_FxPxBx2 = jax.vmap(lambda i: jax.random.uniform(
+        jax.random.fold_in(key, i), (hop, b, 2)))(frames)
   kept = {n: cpu_kernels.kept_blocks(w[n]) for n in
           ('R', 'O1', 'O2', 'O3', 'O4')}
   kept.update({n: w[n] for n in ('b_O1', 'b_O2', 'b_O3', 'b_O4')})
   valid = f if valid_frames is None else valid_frames
+  half = [n for n in ('R', 'O1', 'O2', 'O3', 'O4')  # Stored in float16.
+          if getattr(w[n], 'values', w[n]).dtype == jnp.float16]
   audio, lp, carry = cpu_kernels.sample_frames(
       jnp.swapaxes(xin_BxFxU, 0, 1), jnp.swapaxes(a_q, 0, 1), u_FxPxBx2,
-      w_in, w['I_c'], kept, carry, temperature, valid)
+      w_in, w['I_c'], kept, carry, temperature, valid, half)
   to_bt = lambda x: x.reshape(f * hop, b).T
   return to_bt(audio), to_bt(lp), carry
 

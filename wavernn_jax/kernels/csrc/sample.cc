@@ -45,56 +45,71 @@ struct Kept {
   const int32_t* idx;
   const float* bias;
   int64_t in, j, m, bh;
-  // Columns of each block-row up to its last non-zero one: a pruned
-  // matrix pads its shorter block-rows with zero blocks at the end
-  // (sparse_sampling.compress), which the loop need not read.
-  std::vector<int64_t> len;
+  // For ProductOne (BH = 16), the block-rows packed in groups of four in
+  // the order the loop reads them: for each kept column m of a group, its
+  // four indices, then its four 16-value blocks. A group runs to the last
+  // non-zero block of its longest row (a pruned matrix pads its shorter
+  // block-rows with zero blocks at the end, sparse_sampling.compress).
+  // J % 4 trailing block-rows go in a last group padded with zero rows.
+  std::vector<int64_t> start, len;  // per group: first m entry, entries
+  std::vector<int32_t> pidx;        // [entries, 4]
+  std::vector<float> pvals;         // [entries, 4, 16] (float32 storage)
+  std::vector<uint16_t> phalf;      // the same in half precision
+  std::vector<float> rounded;       // vals rounded to half (batch > 1)
   int64_t out() const { return j * bh; }
 };
 
-// y [O] = x [I] @ W (+ bias) for one row: four block-rows at a time, so
-// that four independent chains of fused multiply-adds are in flight.
+#ifdef __F16C__
+inline v16 load16h(const uint16_t* p) {
+  return {(v8)_mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)p)),
+          (v8)_mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(p + 8)))};
+}
+#endif
+
+// y [O] = x [I] @ W for one row from the packed groups: four block-rows at
+// a time, so that four independent chains of fused multiply-adds are in
+// flight, reading one index stream and one weight stream.
+template <typename T, v16 (*Load)(const T*)>
+void ProductPacked(const float* x, const Kept& w, const T* vals, float* y) {
+  const int64_t groups = static_cast<int64_t>(w.len.size());
+  for (int64_t g = 0; g < groups; ++g) {
+    const int32_t* ip = w.pidx.data() + w.start[g] * 4;
+    const T* vp = vals + w.start[g] * 64;
+    v16 a0 = {}, a1 = {}, a2 = {}, a3 = {};
+    for (int64_t m = 0; m < w.len[g]; ++m, ip += 4, vp += 64) {
+      fma16(a0, x[ip[0]], Load(vp));
+      fma16(a1, x[ip[1]], Load(vp + 16));
+      fma16(a2, x[ip[2]], Load(vp + 32));
+      fma16(a3, x[ip[3]], Load(vp + 48));
+    }
+    const int64_t j = 4 * g;
+    float* yo = y + j * 16;
+    if (j + 4 <= w.j) {
+      store16(yo, a0);
+      store16(yo + 16, a1);
+      store16(yo + 32, a2);
+      store16(yo + 48, a3);
+    } else {  // The last group's padding rows are not stored.
+      float tmp[64];
+      store16(tmp, a0);
+      store16(tmp + 16, a1);
+      store16(tmp + 32, a2);
+      store16(tmp + 48, a3);
+      std::memcpy(yo, tmp, (w.j - j) * 16 * sizeof(float));
+    }
+  }
+}
+
+// y [O] = x [I] @ W (+ bias) for one row.
 void ProductOne(const float* x, const Kept& w, float* y) {
-  const int64_t m_size = w.m;
-  if (w.bh == 16) {
-    int64_t j = 0;
-    for (; j + 4 <= w.j; j += 4) {
-      const float* v0 = w.vals + j * m_size * 16;
-      const float* v1 = v0 + m_size * 16;
-      const float* v2 = v1 + m_size * 16;
-      const float* v3 = v2 + m_size * 16;
-      const int32_t* i0 = w.idx + j * m_size;
-      const int32_t* i1 = i0 + m_size;
-      const int32_t* i2 = i1 + m_size;
-      const int32_t* i3 = i2 + m_size;
-      v16 a0 = {}, a1 = {}, a2 = {}, a3 = {};
-      const int64_t l0 = w.len[j], l1 = w.len[j + 1], l2 = w.len[j + 2],
-                    l3 = w.len[j + 3];
-      const int64_t common = std::min(std::min(l0, l1), std::min(l2, l3));
-      for (int64_t m = 0; m < common; ++m) {
-        fma16(a0, x[i0[m]], load16(v0 + m * 16));
-        fma16(a1, x[i1[m]], load16(v1 + m * 16));
-        fma16(a2, x[i2[m]], load16(v2 + m * 16));
-        fma16(a3, x[i3[m]], load16(v3 + m * 16));
-      }
-      for (int64_t m = common; m < l0; ++m) fma16(a0, x[i0[m]], load16(v0 + m * 16));
-      for (int64_t m = common; m < l1; ++m) fma16(a1, x[i1[m]], load16(v1 + m * 16));
-      for (int64_t m = common; m < l2; ++m) fma16(a2, x[i2[m]], load16(v2 + m * 16));
-      for (int64_t m = common; m < l3; ++m) fma16(a3, x[i3[m]], load16(v3 + m * 16));
-      store16(y + j * 16, a0);
-      store16(y + (j + 1) * 16, a1);
-      store16(y + (j + 2) * 16, a2);
-      store16(y + (j + 3) * 16, a3);
-    }
-    for (; j < w.j; ++j) {
-      const float* v = w.vals + j * m_size * 16;
-      const int32_t* ij = w.idx + j * m_size;
-      v16 a = {};
-      for (int64_t m = 0; m < w.len[j]; ++m) fma16(a, x[ij[m]], load16(v + m * 16));
-      store16(y + j * 16, a);
-    }
+  if (w.bh != 16) {
+    SparseProductTile(x, 1, w.in, w.vals, w.idx, w.j, w.m, w.bh, y);
+#ifdef __F16C__
+  } else if (!w.phalf.empty()) {
+    ProductPacked<uint16_t, load16h>(x, w, w.phalf.data(), y);
+#endif
   } else {
-    SparseProductTile(x, 1, w.in, w.vals, w.idx, w.j, m_size, w.bh, y);
+    ProductPacked<float, load16>(x, w, w.pvals.data(), y);
   }
   if (w.bias) {
     const int64_t o = w.out();
@@ -236,20 +251,60 @@ int32_t Predict(const int32_t* a, const int32_t* hist, int64_t k_size) {
 
 inline int32_t Wrap(int32_t v) { return ((v + 32768) & 0xFFFF) - 32768; }
 
+// The kept blocks of a matrix, packed for ProductOne; `half`: its weights
+// rounded to half precision (F16C), for both ProductOne and Product.
 Kept GetKept(ffi::Buffer<ffi::F32>& vals, ffi::Buffer<ffi::S32>& idx,
-             const float* bias, int64_t in) {
+             const float* bias, int64_t in, bool half) {
   auto vd = vals.dimensions();
-  Kept k{vals.typed_data(), idx.typed_data(), bias, in, vd[0], vd[1], vd[2],
-         {}};
-  k.len.assign(k.j, 0);
+  Kept k{vals.typed_data(), idx.typed_data(), bias, in, vd[0], vd[1], vd[2]};
+#ifndef __F16C__
+  half = false;  // Checked on the Python side (cpu_kernels.has_f16c).
+#endif
+  if (k.bh != 16) return k;
+  const int64_t groups = (k.j + 3) / 4;
+  std::vector<int64_t> row_len(groups * 4, 0);
   for (int64_t j = 0; j < k.j; ++j) {
-    const float* v = k.vals + j * k.m * k.bh;
-    for (int64_t n = k.m * k.bh - 1; n >= 0; --n)
+    const float* v = k.vals + j * k.m * 16;
+    for (int64_t n = k.m * 16 - 1; n >= 0; --n)
       if (v[n] != 0.f) {
-        k.len[j] = n / k.bh + 1;
+        row_len[j] = n / 16 + 1;
         break;
       }
   }
+  k.start.assign(groups, 0);
+  k.len.assign(groups, 0);
+  int64_t entries = 0;
+  for (int64_t g = 0; g < groups; ++g) {
+    k.start[g] = entries;
+    k.len[g] = *std::max_element(&row_len[4 * g], &row_len[4 * g] + 4);
+    entries += k.len[g];
+  }
+  k.pidx.assign(entries * 4, 0);
+  k.pvals.assign(entries * 64, 0.f);
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t r = 0; r < 4 && 4 * g + r < k.j; ++r)
+      for (int64_t m = 0; m < row_len[4 * g + r]; ++m) {
+        const int64_t e = k.start[g] + m, src = (4 * g + r) * k.m + m;
+        k.pidx[e * 4 + r] = k.idx[src];
+        std::memcpy(&k.pvals[(e * 4 + r) * 16], k.vals + src * 16,
+                    16 * sizeof(float));
+      }
+#ifdef __F16C__
+  if (half) {
+    const int64_t n = entries * 64;  // A multiple of 8.
+    k.phalf.resize(n);
+    for (int64_t i = 0; i < n; i += 8)
+      _mm_storeu_si128((__m128i*)&k.phalf[i],
+                       _mm256_cvtps_ph(_mm256_loadu_ps(&k.pvals[i]), 0));
+    const int64_t nv = k.j * k.m * 16;  // Also a multiple of 8.
+    k.rounded.resize(nv);
+    for (int64_t i = 0; i < nv; i += 8)
+      _mm256_storeu_ps(&k.rounded[i],
+                       _mm256_cvtph_ps(_mm256_cvtps_ph(
+                           _mm256_loadu_ps(k.vals + i), 0)));
+    k.vals = k.rounded.data();
+  }
+#endif
   return k;
 }
 
@@ -281,7 +336,7 @@ ffi::Error SampleImpl(
     ffi::Buffer<ffi::S32> valid_buf, ffi::ResultBuffer<ffi::S16> audio,
     ffi::ResultBuffer<ffi::F32> lp_out, ffi::ResultBuffer<ffi::F32> h_out,
     ffi::ResultBuffer<ffi::S32> pc_out, ffi::ResultBuffer<ffi::S32> pf_out,
-    ffi::ResultBuffer<ffi::S32> hist_out) {
+    ffi::ResultBuffer<ffi::S32> hist_out, int32_t half) {  // Bit n: matrix n of R, O1..O4 in half.
   auto xd = xin.dimensions(), ad = a_q.dimensions(), ud = uni.dimensions(),
        wd = w_in.dimensions(), hd = h0.dimensions();
   if (xd.size() != 3 || ad.size() != 3 || ud.size() != 4 || wd.size() != 2 ||
@@ -308,11 +363,11 @@ ffi::Error SampleImpl(
       pc0.element_count() != b_size || pf0.element_count() != b_size ||
       hist0.element_count() != b_size * k_size)
     return ffi::Error::InvalidArgument("wavernn_sample: shapes disagree");
-  const Kept r = GetKept(r_vals, r_idx, nullptr, h_size);
-  const Kept o1 = GetKept(o1_vals, o1_idx, b_o1.typed_data(), h2);
-  const Kept o2 = GetKept(o2_vals, o2_idx, b_o2.typed_data(), d_size);
-  const Kept o3 = GetKept(o3_vals, o3_idx, b_o3.typed_data(), h2);
-  const Kept o4 = GetKept(o4_vals, o4_idx, b_o4.typed_data(), d_size);
+  const Kept r = GetKept(r_vals, r_idx, nullptr, h_size, half & 1);
+  const Kept o1 = GetKept(o1_vals, o1_idx, b_o1.typed_data(), h2, half & 2);
+  const Kept o2 = GetKept(o2_vals, o2_idx, b_o2.typed_data(), d_size, half & 4);
+  const Kept o3 = GetKept(o3_vals, o3_idx, b_o3.typed_data(), h2, half & 8);
+  const Kept o4 = GetKept(o4_vals, o4_idx, b_o4.typed_data(), d_size, half & 16);
   const float temperature = temperature_buf.typed_data()[0];
   const int64_t valid =
       std::clamp<int64_t>(valid_buf.typed_data()[0], 0, f_size);
@@ -437,4 +492,4 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(WavernnSample, SampleImpl,
                                   .Ret<ffi::Buffer<ffi::S32>>()  // pc
                                   .Ret<ffi::Buffer<ffi::S32>>()  // pf
                                   .Ret<ffi::Buffer<ffi::S32>>()  // hist
-);
+                                  .Attr<int32_t>("half"));
