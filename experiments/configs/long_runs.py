@@ -128,6 +128,12 @@ RUNS = {
     'sparse896_z95_long3': (
         'variant=sparse,hidden=896,sparsity=0.95,block=16x1',
         _FLAGSHIP_PRUNING, dict(steps=110_000)),
+    'sparse896_z95_long4': (
+        'variant=sparse,hidden=896,sparsity=0.95,block=16x1',
+        _FLAGSHIP_PRUNING, dict(steps=150_000)),
+    'sparse896_z90_grow': (
+        'variant=sparse,hidden=896,sparsity=0.90,block=16x1',
+        _FLAGSHIP_PRUNING, dict(steps=150_000)),
 }
 
 # Runs whose batch is not the recipe's 8 (crops per step).
@@ -141,6 +147,7 @@ SEEDS = {
     'sparse896_z95_b32': 'runs/sparse896_z95_anneal',
     'sparse896_z95_long2': 'runs/sparse896_z95_long',
     'sparse896_z95_long3': 'runs/sparse896_z95_long2',
+    'sparse896_z95_long4': 'runs/sparse896_z95_long3',
 }
 
 
