@@ -75,6 +75,20 @@ Runs (command chain, cost so far, scores: docs/RESULTS.md):
                   At step 101,631 on 2026-12-07 (52,542 CPU-s; validation
                   8.594, Polyak 8.591; test NLL 8.379 at step 94,500); the
                   checkpoint is in runs/.
+  sparse896_z95_long4  Issue 37: long3's step 110,000 (the end of its
+                  cosine) trained on with a warm restart whose cosine ends
+                  at step 150,000 (LR 3.3e-4 at the resume point): more
+                  samples for the same cell. The control arm of
+                  sparse896_z90_grow, at equal CPU.
+  sparse896_z90_grow  Issue 37: the same branch point grown to 90 %
+                  (twice the kept blocks, ~317,000 non-zero cell weights)
+                  by experiments/tools/regrow.py: every trained block kept,
+                  the new ones (largest dense gradient per block-row)
+                  starting at zero, the same warm-restart cosine as long4.
+                  It asks whether the flattening curve is capacity (the
+                  grown cell pulls ahead at equal CPU) or samples. Made
+                  once by `regrow.py --source=runs/sparse896_z95_long3
+                  --name=sparse896_z90_grow`, then resumed by long_run.sh.
 
 Expected curves and the speed of the chosen run: docs/RESULTS.md, "A large
 sparse model that is also real time".
@@ -103,6 +117,9 @@ _FLAGSHIP_PRUNING = dict(matrices='R_u,R_r,R_e,O1,O2,O3,O4', start_step=0,
                          ramp_steps=300, update_every=10,
                          train_kernel_density=0.5)
 
+# The flagship's cell: H = 896, R and the heads in 16x1 blocks, at Z.
+_Z95 = 'variant=sparse,hidden=896,sparsity=0.95,block=16x1'
+_Z90 = 'variant=sparse,hidden=896,sparsity=0.90,block=16x1'
 RUNS = {
     'sparse896_z95': ('variant=sparse,hidden=896,sparsity=0.95,block=16x1',
                       _FLAGSHIP_PRUNING),
@@ -119,21 +136,11 @@ RUNS = {
     'sparse896_z95_b32': (
         'variant=sparse,hidden=896,sparsity=0.95,block=16x1',
         _FLAGSHIP_PRUNING, dict(steps=34_000)),
-    'sparse896_z95_long': (
-        'variant=sparse,hidden=896,sparsity=0.95,block=16x1',
-        _FLAGSHIP_PRUNING, dict(steps=48_000)),
-    'sparse896_z95_long2': (
-        'variant=sparse,hidden=896,sparsity=0.95,block=16x1',
-        _FLAGSHIP_PRUNING, dict(steps=80_000)),
-    'sparse896_z95_long3': (
-        'variant=sparse,hidden=896,sparsity=0.95,block=16x1',
-        _FLAGSHIP_PRUNING, dict(steps=110_000)),
-    'sparse896_z95_long4': (
-        'variant=sparse,hidden=896,sparsity=0.95,block=16x1',
-        _FLAGSHIP_PRUNING, dict(steps=150_000)),
-    'sparse896_z90_grow': (
-        'variant=sparse,hidden=896,sparsity=0.90,block=16x1',
-        _FLAGSHIP_PRUNING, dict(steps=150_000)),
+    'sparse896_z95_long': (_Z95, _FLAGSHIP_PRUNING, dict(steps=48_000)),
+    'sparse896_z95_long2': (_Z95, _FLAGSHIP_PRUNING, dict(steps=80_000)),
+    'sparse896_z95_long3': (_Z95, _FLAGSHIP_PRUNING, dict(steps=110_000)),
+    'sparse896_z95_long4': (_Z95, _FLAGSHIP_PRUNING, dict(steps=150_000)),
+    'sparse896_z90_grow': (_Z90, _FLAGSHIP_PRUNING, dict(steps=150_000)),
 }
 
 # Runs whose batch is not the recipe's 8 (crops per step).
