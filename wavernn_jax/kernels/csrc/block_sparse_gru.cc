@@ -196,6 +196,25 @@ void BlockGradient(RowFn row, const float* dy, int64_t n_size, int64_t i_size,
   }
 }
 
+// a . b over n floats in four independent 8-lane sums (one chained sum
+// waits on the adder's latency every 8 elements: 18 % of the backward call
+// in a perf profile).
+inline float Dot(const float* a, const float* b, int64_t n) {
+  v8 s0 = {}, s1 = {}, s2 = {}, s3 = {};
+  int64_t o = 0;
+  for (; o + 32 <= n; o += 32) {
+    s0 += load8(a + o) * load8(b + o);
+    s1 += load8(a + o + 8) * load8(b + o + 8);
+    s2 += load8(a + o + 16) * load8(b + o + 16);
+    s3 += load8(a + o + 24) * load8(b + o + 24);
+  }
+  const v8 s = (s0 + s1) + (s2 + s3);
+  float r = 0.f;
+  for (int i = 0; i < 8; ++i) r += s[i];
+  for (; o < n; ++o) r += a[o] * b[o];
+  return r;
+}
+
 // One step for one row with the input terms made in the same loop:
 // x = xin + sum_k a[k] w[k] (K known at compile time, summed in the order
 // InputTerms sums them), then the gates: h_new [H].
@@ -396,13 +415,8 @@ ffi::Error GruBackwardImpl(
                          carry.data() + b * h_size, h_size, dx.data(),
                          dxf + b * g, dw_p, drh + b * g,
                          next.data() + b * h_size);
-      for (int64_t kk = 0; kk < k_size; ++kk) {  // da = dx . w[k]
-        const float* wk = wp + kk * g;
-        float s = 0.f;
-#pragma omp simd reduction(+ : s)
-        for (int64_t o = 0; o < g; ++o) s += wk[o] * dx[o];
-        da_p[(t * b_size + b) * k_size + kk] = s;
-      }
+      for (int64_t kk = 0; kk < k_size; ++kk)  // da = dx . w[k]
+        da_p[(t * b_size + b) * k_size + kk] = Dot(wp + kk * g, dx.data(), g);
     }
     SparseProductT(drh, b_size, h_size, by_col, d.bh, g, next.data());
     carry.swap(next);
