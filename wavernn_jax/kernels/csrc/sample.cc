@@ -258,7 +258,9 @@ Kept GetKept(ffi::Buffer<ffi::F32>& vals, ffi::Buffer<ffi::S32>& idx,
   auto vd = vals.dimensions();
   Kept k{vals.typed_data(), idx.typed_data(), bias, in, vd[0], vd[1], vd[2]};
 #ifndef __F16C__
-  half = false;  // Checked on the Python side (cpu_kernels.has_f16c).
+  // No F16C: float32 storage of the same numbers (the Python side marks
+  // only matrices stored in float16, whose values float32 holds exactly).
+  half = false;
 #endif
   if (k.bh != 16) return k;
   const int64_t groups = (k.j + 3) / 4;
