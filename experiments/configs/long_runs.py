@@ -73,13 +73,17 @@ Runs (command chain, cost so far, scores: docs/RESULTS.md):
                   cosine ends at step 110,000 (LR 3.2e-4 at the resume
                   point, decaying to 7.5e-5), on the fused CPU path.
                   At step 101,631 on 2026-12-07 (52,542 CPU-s; validation
-                  8.594, Polyak 8.591; test NLL 8.379 at step 94,500); the
-                  checkpoint is in runs/.
+                  8.594, Polyak 8.591; test NLL 8.379 at step 94,500).
+                  Concluded at step 110,000 (54,473 CPU-s; validation
+                  8.593, Polyak 8.589; test 8.375) and shipped as
+                  pretrained/sparse896_lpc_pitch; its full checkpoint left
+                  the tree (commit 27d574e holds it).
   sparse896_z95_long4  Issue 37: long3's step 110,000 (the end of its
                   cosine) trained on with a warm restart whose cosine ends
                   at step 150,000 (LR 3.3e-4 at the resume point): more
                   samples for the same cell. The control arm of
-                  sparse896_z90_grow, at equal CPU.
+                  sparse896_z90_grow, at equal CPU. At 3,000 CPU-s (step
+                  123,332): validation 8.593, Polyak 8.586.
   sparse896_z90_grow  Issue 37: the same branch point grown to 90 %
                   (twice the kept blocks, ~317,000 non-zero cell weights)
                   by experiments/tools/regrow.py: every trained block kept,
@@ -89,6 +93,9 @@ Runs (command chain, cost so far, scores: docs/RESULTS.md):
                   grown cell pulls ahead at equal CPU) or samples. Made
                   once by `regrow.py --source=runs/sparse896_z95_long3
                   --name=sparse896_z90_grow`, then resumed by long_run.sh.
+                  At 3,000 CPU-s (step 119,923; 0.30 CPU-s per step against
+                  long4's 0.225): validation 8.600, Polyak 8.587, level
+                  with long4 but not ahead.
 
 Expected curves and the speed of the chosen run: docs/RESULTS.md, "A large
 sparse model that is also real time".
