@@ -1,10 +1,10 @@
-"""experiments/tools/regrow.py: growing a pruned matrix to a lower sparsity."""
+"""sparsity.grow_mask (experiments/tools/regrow.py): a pruned matrix grown to
+a lower sparsity."""
 
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from experiments.tools import regrow
 from wavernn_jax.models import sparsity
 
 
@@ -17,7 +17,7 @@ def test_grow_keeps_every_live_block_and_adds_the_largest_gradients():
   score[:, 0:2] = np.array([9, 0, 1, 5, 2, 0, 7, 3])[:, None]
   score[:, 2:4] = np.array([0, 4, 8, 0, 8, 1, 2, 6])[:, None]
   score[5, 3] = 100.0  # A block's mean |g|: (1 + 100) / 2 = 50.5.
-  grown = np.asarray(regrow.grow_mask(jnp.asarray(keep), jnp.asarray(score),
+  grown = np.asarray(sparsity.grow_mask(jnp.asarray(keep), jnp.asarray(score),
                                       0.5, (2, 1)))  # 4 of 8 per block-row.
   want = np.zeros((8, 4), bool)
   want[[1, 6, 0, 3], 0:2] = True  # Live 1, 6; then scores 9 (0), 5 (3).
@@ -33,4 +33,4 @@ def test_grow_keeps_every_live_block_and_adds_the_largest_gradients():
 def test_grow_refuses_a_higher_sparsity():
   keep = np.ones((8, 4), bool)
   with pytest.raises(ValueError, match='regrow lowers it'):
-    regrow.grow_mask(jnp.asarray(keep), jnp.zeros((8, 4)), 0.5, (2, 1))
+    sparsity.grow_mask(jnp.asarray(keep), jnp.zeros((8, 4)), 0.5, (2, 1))

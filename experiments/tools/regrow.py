@@ -29,7 +29,6 @@ from absl import flags
 from absl import logging
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from experiments.configs import long_runs
 from wavernn_jax.models import sparsity
@@ -46,34 +45,6 @@ _WINDOWS = flags.DEFINE_integer('windows', 16, 'training windows (batches) '
                                 'whose dense gradient ranks the new blocks.',
                                 lower_bound=1)
 _OUT = flags.DEFINE_string('out', None, 'where to write (default runs/NAME).')
-
-
-def grow_mask(keep_IxO, score_IxO, target: float, block) -> jnp.ndarray:
-  """`keep` plus, per block-row, the dropped blocks of largest `score`,
-  until the matrix keeps what `sparsity.block_mask` keeps at `target` with
-  balanced rows (n - round(target n) blocks of each block-row).
-
-  Raises:
-    ValueError: `keep` already keeps more blocks than that in a block-row.
-  """
-  bh, bw = block
-  i, o = keep_IxO.shape
-  alive = keep_IxO.reshape(i // bw, bw, o // bh, bh).any((1, 3))  # [I', J]
-  score = jnp.abs(score_IxO).reshape(i // bw, bw, o // bh, bh).mean((1, 3))
-  n = alive.shape[0]
-  n_keep = n - int(np.round(target * n))
-  have = np.asarray(alive.sum(0))
-  if (have > n_keep).any():
-    raise ValueError(f'a block-row keeps {int(have.max())} blocks, more than '
-                     f'the {n_keep} of sparsity {target}: regrow lowers it.')
-  # Alive blocks rank first; then the dropped ones by score (ties: lower
-  # index, as block_mask).
-  rank_score = jnp.where(alive, jnp.inf, score)
-  order = jnp.argsort(-rank_score, axis=0, stable=True)
-  ranks = jnp.argsort(order, axis=0, stable=True)
-  keep = ranks < n_keep
-  return jnp.broadcast_to(keep[:, None, :, None],
-                          (i // bw, bw, o // bh, bh)).reshape(i, o)
 
 
 def _with_masks(opt_state, masks):
@@ -145,8 +116,8 @@ def main(argv):
     key, third = sparsity.MATRICES[sp.name]
     h = old[key].shape[0]
     cols = slice(None) if third is None else slice(third * h, (third + 1) * h)
-    grown = grow_mask(old[key][:, cols], total[key][:, cols], sp.target,
-                      sp.block)
+    grown = sparsity.grow_mask(old[key][:, cols], total[key][:, cols],
+                               sp.target, sp.block)
     masks[key] = (grown if third is None else
                   masks[key].at[:, cols].set(grown))
     report[sp.name] = dict(kept_before=float(old[key][:, cols].mean()),

@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from wavernn_jax.utils import errors
@@ -201,6 +202,36 @@ def block_mask(w_IxO, sparsity, block, balance_rows: bool = False,
     keep &= alive
   keep = jnp.broadcast_to(keep[:, None, :, None], (i // bw, bw, o // bh, bh))
   return keep.reshape(i, o)
+
+
+def grow_mask(keep_IxO, score_IxO, target: float, block) -> jnp.ndarray:
+  """`keep` plus, per block-row, the dropped blocks of largest `score`,
+  until the matrix keeps what `block_mask` keeps at `target` with balanced
+  rows (n - round(target n) blocks of each block-row): regrowth to a lower
+  sparsity (`experiments/tools/regrow.py`; scores: mean |dL/dw| per block,
+  RigL's criterion).
+
+  Raises:
+    ValueError: `keep` already keeps more blocks than that in a block-row.
+  """
+  bh, bw = block
+  i, o = keep_IxO.shape
+  alive = keep_IxO.reshape(i // bw, bw, o // bh, bh).any((1, 3))  # [I', J]
+  score = jnp.abs(score_IxO).reshape(i // bw, bw, o // bh, bh).mean((1, 3))
+  n = alive.shape[0]
+  n_keep = n - int(np.round(target * n))
+  have = np.asarray(alive.sum(0))
+  if (have > n_keep).any():
+    raise ValueError(f'a block-row keeps {int(have.max())} blocks, more than '
+                     f'the {n_keep} of sparsity {target}: regrow lowers it.')
+  # Alive blocks rank first; then the dropped ones by score (ties: lower
+  # index, as block_mask).
+  rank_score = jnp.where(alive, jnp.inf, score)
+  order = jnp.argsort(-rank_score, axis=0, stable=True)
+  ranks = jnp.argsort(order, axis=0, stable=True)
+  keep = ranks < n_keep
+  return jnp.broadcast_to(keep[:, None, :, None],
+                          (i // bw, bw, o // bh, bh)).reshape(i, o)
 
 
 def _matrix(params, name):
