@@ -83,7 +83,8 @@ Runs (command chain, cost so far, scores: docs/RESULTS.md):
                   at step 150,000 (LR 3.3e-4 at the resume point): more
                   samples for the same cell. The control arm of
                   sparse896_z90_grow, at equal CPU. At 3,000 CPU-s (step
-                  123,332): validation 8.593, Polyak 8.586.
+                  123,332): validation 8.593, Polyak 8.586; at step 132,826
+                  (59,584 CPU-s in all) 8.586 / 8.583, in runs/.
   sparse896_z90_grow  Issue 37: the same branch point grown to 90 %
                   (twice the kept blocks, ~317,000 non-zero cell weights)
                   by experiments/tools/regrow.py: every trained block kept,
@@ -95,7 +96,8 @@ Runs (command chain, cost so far, scores: docs/RESULTS.md):
                   --name=sparse896_z90_grow`, then resumed by long_run.sh.
                   At 3,000 CPU-s (step 119,923; 0.30 CPU-s per step against
                   long4's 0.225): validation 8.600, Polyak 8.587, level
-                  with long4 but not ahead.
+                  with long4 but not ahead; at step 123,432 (4,125 CPU-s
+                  from 110,000) 8.592 / 8.585, in runs/.
 
 Expected curves and the speed of the chosen run: docs/RESULTS.md, "A large
 sparse model that is also real time".
