@@ -91,7 +91,7 @@ _SAMPLE_DTYPE = flags.DEFINE_enum(
     'evaluate --quality/vocode: storage of the sampler\'s block-sparse '
     'weights. float16 halves the bytes the fused CPU sampler reads per '
     'sample (faster where they then fit in L2; test NLL of the flagship '
-    '+0.00002 bit, docs/RESULTS.md); float32 is the trained model exactly.')
+    '+0.000005 bit, docs/RESULTS.md); float32 is the trained model exactly.')
 _COMPILE_CACHE = flags.DEFINE_string(
     'compile_cache', None, 'folder of JAX\'s persistent compilation cache '
     '(default: $WAVERNN_JAX_COMPILE_CACHE, else ~/.cache/wavernn_jax/xla; '
